@@ -1,0 +1,40 @@
+#pragma once
+// Kernel dispatch: a portable scalar table (the reference every other ISA is tested
+// against), overridden per ISA after runtime detection. Each ISA lives in its own
+// translation unit compiled with its own flags.
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "tensor/dtype.hpp"
+
+namespace lmx::kernels {
+
+enum class Isa { scalar, avx2, avx512 };
+std::string_view isa_name(Isa isa);
+
+// y = quantized blocks of x (n a multiple of the activation type's block size).
+using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
+// Dot product of one weight row (w) and one activation row (a) already quantized
+// to the weight type's activation type; n elements.
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+
+constexpr int kMaxDType = 40;
+
+struct WeightKernels {
+    DType act_type = DType::F32;  // activation format this weight type multiplies with
+    VecDotFn vec_dot = nullptr;   // nullptr: type not supported for matmul
+};
+
+struct Table {
+    Isa isa = Isa::scalar;
+    WeightKernels weight[kMaxDType];    // indexed by the weight DType's value
+    QuantizeRowFn quantize[kMaxDType];  // indexed by the activation DType's value
+};
+
+std::vector<Isa> available_isas();  // scalar first, then what this CPU runs
+const Table& table(Isa isa);        // throws lmx::Error when the CPU lacks the ISA
+// The fastest table this CPU runs; LMX_ISA=scalar|avx2|avx512 in the environment overrides.
+const Table& best_table();
+
+}  // namespace lmx::kernels
