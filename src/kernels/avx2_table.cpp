@@ -1,0 +1,22 @@
+// Built without ISA flags: it only stores pointers to the avx2_*.cpp kernels.
+#include "kernels/avx2.hpp"
+#include "kernels/isa_tables.hpp"
+
+namespace lmx::kernels {
+
+void add_avx2_kernels(Table& t) {
+    t.quantize[static_cast<int>(DType::F16)] = avx2::quantize_row_f16;
+    t.quantize[static_cast<int>(DType::Q8_0)] = avx2::quantize_row_q8_0;
+    t.quantize[static_cast<int>(DType::Q8_1)] = avx2::quantize_row_q8_1;
+    t.quantize[static_cast<int>(DType::Q8_K)] = avx2::quantize_row_q8_K;
+
+    t.weight[static_cast<int>(DType::F32)].vec_dot = avx2::vec_dot_f32;
+    t.weight[static_cast<int>(DType::F16)].vec_dot = avx2::vec_dot_f16;
+    t.weight[static_cast<int>(DType::Q4_0)].vec_dot = avx2::vec_dot_q4_0_q8_0;
+    t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx2::vec_dot_q4_1_q8_1;
+    t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx2::vec_dot_q8_0_q8_0;
+    t.weight[static_cast<int>(DType::Q4_K)].vec_dot = avx2::vec_dot_q4_K_q8_K;
+    t.weight[static_cast<int>(DType::Q6_K)].vec_dot = avx2::vec_dot_q6_K_q8_K;
+}
+
+}  // namespace lmx::kernels

@@ -1,0 +1,136 @@
+// AVX-512 VNNI dot products for the default model's hot loops: Q4_1 x Q8_1 and
+// Q8_0 x Q8_0. Two blocks per 512-bit register, vpdpbusd for the 64 byte products.
+
+// GCC 12's avx512fintrin.h self-initialises its "undefined" vectors and then warns about
+// them where they are inlined (GCC bug 105593); the pragma must precede the header.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include "kernels/avx2.hpp"
+#include "kernels/isa_tables.hpp"
+#include "kernels/simd_avx2.hpp"
+#include "tensor/quant_blocks.hpp"
+
+namespace lmx::kernels::avx512 {
+
+// Blocks go in fours: their 8 fp16 scales sit at fixed offsets inside 64-128 bytes, so
+// a few wide loads, one or two permutes and one vcvtph2ps fetch them all (converting per
+// block costs as much as the integer dot itself). Two accumulators, one per block pair.
+
+static __m512 bytes_as_f32(const void* p) { return _mm512_castsi512_ps(_mm512_loadu_si512(p)); }
+
+// [v[i] x8 | v[j] x8]
+static __m512 spread_pair(__m256 v, int i, int j) {
+    const __m512i idx = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(i)), _mm256_set1_epi32(j), 1);
+    return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(v));
+}
+
+// 16 halves -> the products of the low 8 and the high 8 as floats.
+static __m256 halves_product(__m256i h) {
+    const __m512 f = _mm512_cvtph_ps(h);
+    return _mm256_mul_ps(_mm512_castps512_ps256(f), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1)));
+}
+
+static __m512i load_pair(const int8_t* p0, const int8_t* p1) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(avx2::load256(p0)), avx2::load256(p1), 1);
+}
+
+// 32 nibble pairs of two Q4 blocks as [lo0 hi0 lo1 hi1]: block 0 in the low 256 bits.
+static __m512i unpack_nibble_pair(const uint8_t* qs0, const uint8_t* qs1) {
+    const __m256i b0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs0)));
+    const __m256i b1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs1)));
+    const __m512i shifts = _mm512_setr_epi64(0, 0, 4, 4, 0, 0, 4, 4);
+    return _mm512_and_si512(_mm512_srlv_epi64(_mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1), shifts),
+                            _mm512_set1_epi8(0x0F));
+}
+
+// [dx0*dy0, mx0*sy0, ..., dx3*dy3, mx3*sy3] of 4 blocks. The (d, m) dwords of Q4_1 blocks
+// are dwords 0, 5, 10, 15 of 64 bytes; the (d, s) dwords of Q8_1 blocks dwords 0, 9, 18, 27 of 128.
+static __m256 q4_1_quad_scales(const block_q4_1* x, const block_q8_1* y) {
+    const auto* yb = reinterpret_cast<const uint8_t*>(y);
+    const __m512i ys = _mm512_permutex2var_epi32(_mm512_castps_si512(bytes_as_f32(yb)),
+                                                 _mm512_setr_epi32(0, 0, 0, 0, 0, 9, 18, 27, 0, 0, 0, 0, 0, 0, 0, 0),
+                                                 _mm512_castps_si512(bytes_as_f32(yb + 64)));
+    const __m512i h = _mm512_mask_permutexvar_epi32(ys, 0x000F, _mm512_setr_epi32(0, 5, 10, 15, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+                                                    _mm512_castps_si512(bytes_as_f32(x)));
+    return halves_product(_mm512_castsi512_si256(h));
+}
+
+static __m512 q4_1_pair(const block_q4_1* x, const block_q8_1* y, __m512 scale, __m512 acc) {
+    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack_nibble_pair(x[0].qs, x[1].qs),
+                                            load_pair(y[0].qs, y[1].qs));
+    return _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);
+}
+
+static float q4_1_q8_1(int64_t n, const void* w, const void* a) {
+    const auto* x = static_cast<const block_q4_1*>(w);
+    const auto* y = static_cast<const block_q8_1*>(a);
+    const int64_t nb = n / QK8_1;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    __m256 acc_m = _mm256_setzero_ps();  // odd lanes sum m * s, the min terms
+    int64_t ib = 0;
+    for (; ib + 4 <= nb; ib += 4) {
+        const __m256 d = q4_1_quad_scales(x + ib, y + ib);
+        acc_m = _mm256_add_ps(acc_m, d);
+        acc0 = q4_1_pair(x + ib, y + ib, spread_pair(d, 0, 2), acc0);
+        acc1 = q4_1_pair(x + ib + 2, y + ib + 2, spread_pair(d, 4, 6), acc1);
+    }
+    alignas(32) float m[8];
+    _mm256_store_ps(m, acc_m);
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + ((m[1] + m[3]) + (m[5] + m[7]));
+    if (ib < nb) sum += avx2::vec_dot_q4_1_q8_1((nb - ib) * QK8_1, x + ib, y + ib);
+    return sum;
+}
+
+// [dx0*dy0, ..., dx3*dy3, -, -, -, -] of 4 Q8_0 blocks: their d are words 0, 17, 34, 51 of 128 bytes.
+static __m256 q8_0_quad_scales(const block_q8_0* x, const block_q8_0* y) {
+    const auto* xb = reinterpret_cast<const uint8_t*>(x);
+    const auto* yb = reinterpret_cast<const uint8_t*>(y);
+    const __m512i idx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // words 31..16
+                                         0, 0, 0, 0, 51, 34, 17, 0, 0, 0, 0, 0, 51, 34, 17, 0);  // words 15..0
+    const __m512i xd = _mm512_permutex2var_epi16(_mm512_castps_si512(bytes_as_f32(xb)), idx,
+                                                 _mm512_castps_si512(bytes_as_f32(xb + 64)));
+    const __m512i yd = _mm512_permutex2var_epi16(_mm512_castps_si512(bytes_as_f32(yb)), idx,
+                                                 _mm512_castps_si512(bytes_as_f32(yb + 64)));
+    // words 0..3 from x, 8..11 from y: the two halves of the 16 converted
+    return halves_product(_mm512_castsi512_si256(_mm512_mask_blend_epi16(0xF00, xd, yd)));
+}
+
+// vpdpbusd multiplies unsigned by signed bytes: |x| times y with x's sign moved onto y
+// (activations are in [-127, 127], so negating them cannot overflow).
+static __m512 q8_0_pair(const block_q8_0* x, const block_q8_0* y, __m512 scale, __m512 acc) {
+    const __m512i qx = load_pair(x[0].qs, x[1].qs), qy = load_pair(y[0].qs, y[1].qs);
+    const __m512i sy = _mm512_mask_sub_epi8(qy, _mm512_movepi8_mask(qx), _mm512_setzero_si512(), qy);
+    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(qx), sy);
+    return _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);
+}
+
+static float q8_0_q8_0(int64_t n, const void* w, const void* a) {
+    const auto* x = static_cast<const block_q8_0*>(w);
+    const auto* y = static_cast<const block_q8_0*>(a);
+    const int64_t nb = n / QK8_0;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t ib = 0;
+    for (; ib + 4 <= nb; ib += 4) {
+        const __m256 d = q8_0_quad_scales(x + ib, y + ib);
+        acc0 = q8_0_pair(x + ib, y + ib, spread_pair(d, 0, 1), acc0);
+        acc1 = q8_0_pair(x + ib + 2, y + ib + 2, spread_pair(d, 2, 3), acc1);
+    }
+    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    if (ib < nb) sum += avx2::vec_dot_q8_0_q8_0((nb - ib) * QK8_0, x + ib, y + ib);
+    return sum;
+}
+
+}  // namespace lmx::kernels::avx512
+
+namespace lmx::kernels {
+
+void add_avx512_kernels(Table& t) {
+    t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx512::q4_1_q8_1;
+    t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx512::q8_0_q8_0;
+}
+
+}  // namespace lmx::kernels

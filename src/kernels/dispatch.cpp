@@ -1,0 +1,67 @@
+#include <cstdlib>
+#include <string>
+
+#include "base/cpu_features.hpp"
+#include "base/error.hpp"
+#include "kernels/isa_tables.hpp"
+
+namespace lmx::kernels {
+
+std::string_view isa_name(Isa isa) {
+    switch (isa) {
+        case Isa::scalar: return "scalar";
+        case Isa::avx2: return "avx2";
+        case Isa::avx512: return "avx512";
+    }
+    return "unknown";
+}
+
+// LMX_KERNELS_X86 is set by CMake when the avx2_/avx512_ translation units are built.
+static bool runs(Isa isa) {
+    if (isa == Isa::scalar) return true;
+#if LMX_KERNELS_X86
+    const CpuFeatures& f = cpu_features();
+    const bool avx2 = f.avx2 && f.fma && f.f16c;
+    if (isa == Isa::avx2) return avx2;
+    if (isa == Isa::avx512) return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+#endif
+    return false;
+}
+
+static Table build(Isa isa) {
+    Table t;
+    t.isa = isa;
+    add_scalar_kernels(t);
+#if LMX_KERNELS_X86
+    if (isa == Isa::avx2 || isa == Isa::avx512) add_avx2_kernels(t);
+    if (isa == Isa::avx512) add_avx512_kernels(t);
+#endif
+    return t;
+}
+
+std::vector<Isa> available_isas() {
+    std::vector<Isa> isas;
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512})
+        if (runs(isa)) isas.push_back(isa);
+    return isas;
+}
+
+const Table& table(Isa isa) {
+    if (!runs(isa))
+        fail("this CPU cannot run the ", isa_name(isa), " kernels (it has: ", cpu_features_string(),
+             "); choose one of the ISAs it runs, e.g. LMX_ISA=scalar");
+    // Building a table only stores function pointers; runs() above guards their use.
+    static const Table tables[] = {build(Isa::scalar), build(Isa::avx2), build(Isa::avx512)};
+    return tables[static_cast<int>(isa)];
+}
+
+const Table& best_table() {
+    if (const char* env = std::getenv("LMX_ISA"); env && *env) {
+        for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512})
+            if (isa_name(isa) == env) return table(isa);
+        fail("LMX_ISA=", env, " is not an ISA lmx knows; use scalar, avx2 or avx512");
+    }
+    return table(available_isas().back());
+}
+
+}  // namespace lmx::kernels

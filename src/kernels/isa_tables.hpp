@@ -1,0 +1,12 @@
+#pragma once
+// How dispatch.cpp assembles the per-ISA tables: each ISA's translation units write the
+// entries they implement over a copy of the scalar table.
+#include "kernels/kernels.hpp"
+
+namespace lmx::kernels {
+
+void add_scalar_kernels(Table& t);
+void add_avx2_kernels(Table& t);    // avx2_*.cpp, needs avx2 fma f16c
+void add_avx512_kernels(Table& t);  // avx512_*.cpp, needs avx512f/bw/vl/vnni on top of avx2
+
+}  // namespace lmx::kernels

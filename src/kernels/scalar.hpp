@@ -1,0 +1,31 @@
+#pragma once
+// The portable reference kernels. The SIMD files call them for leftover blocks, and the
+// tests compare every ISA against them.
+#include <cstdint>
+
+namespace lmx::kernels {
+
+// Activation quantizers. Rounding is to nearest, ties to even, on every ISA (ggml's
+// *_ref quantizers use roundf, ties away from zero, but its AVX2 ones round to even);
+// scales follow the *_ref formulas, so all our ISAs produce the same bytes.
+void quantize_row_f32(const float* x, void* y, int64_t n);
+void quantize_row_f16(const float* x, void* y, int64_t n);
+void quantize_row_q8_0(const float* x, void* y, int64_t n);
+void quantize_row_q8_1(const float* x, void* y, int64_t n);
+void quantize_row_q8_K(const float* x, void* y, int64_t n);
+
+float vec_dot_f32(int64_t n, const void* w, const void* a);
+float vec_dot_f16(int64_t n, const void* w, const void* a);
+float vec_dot_bf16_f32(int64_t n, const void* w, const void* a);
+float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
+float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a);
+float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a);
+float vec_dot_q5_1_q8_1(int64_t n, const void* w, const void* a);
+float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);
+float vec_dot_q2_K_q8_K(int64_t n, const void* w, const void* a);
+float vec_dot_q3_K_q8_K(int64_t n, const void* w, const void* a);
+float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
+float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
+float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
+
+}  // namespace lmx::kernels

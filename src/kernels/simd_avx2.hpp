@@ -1,0 +1,88 @@
+#pragma once
+// Small AVX2 helpers shared by the avx2_*/avx512_* translation units (include only from
+// files compiled with -mavx2 -mfma -mf16c).
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace lmx::kernels::avx2 {
+
+inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+inline int hsum_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
+    return _mm_cvtsi128_si32(s);
+}
+
+inline float half_to_float(uint16_t h) { return _cvtsh_ss(h); }
+
+// Round to nearest even, like fp32_to_fp16 (clang's _cvtss_sh macro is not valid C++).
+inline uint16_t float_to_half(float f) {
+    return static_cast<uint16_t>(_mm_extract_epi16(_mm_cvtps_ph(_mm_set_ss(f), _MM_FROUND_TO_NEAREST_INT), 0));
+}
+
+// 16 bytes of packed nibbles -> 32 bytes: the low nibbles, then the high nibbles
+// (ggml's element order for Q4_0/Q4_1).
+inline __m256i unpack_nibbles(const uint8_t* p) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
+    return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// 8 int32 partial sums of u[i] * s[i] (u unsigned, s signed bytes).
+inline __m256i dot_us8(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+// Same for two signed byte vectors: the sign moves onto s so maddubs sees |x| unsigned.
+// s must not hold -128 (activations are quantized to [-127, 127]).
+inline __m256i dot_s8(__m256i x, __m256i s) {
+    return dot_us8(_mm256_sign_epi8(x, x), _mm256_sign_epi8(s, x));
+}
+
+inline __m256i load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+inline uint32_t load_u32(const void* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+inline uint16_t load_u16(const void* p) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+}
+
+// The scales of a pair of blocks whose first 4 bytes are two halves, (d, m) for the
+// weights and (d, s) for Q8_1, all converted by one vcvtph2ps:
+// [dx0*dy0, mx0*sy0, dx1*dy1, mx1*sy1].
+inline __m128 pair_scales_dm(const void* x0, const void* x1, const void* y0, const void* y1) {
+    const __m128i h = _mm_setr_epi32(static_cast<int>(load_u32(x0)), static_cast<int>(load_u32(x1)),
+                                     static_cast<int>(load_u32(y0)), static_cast<int>(load_u32(y1)));
+    const __m256 f = _mm256_cvtph_ps(h);
+    return _mm_mul_ps(_mm256_castps256_ps128(f), _mm256_extractf128_ps(f, 1));
+}
+
+// Same for blocks that start with one half d: [dx0*dy0, dx1*dy1, -, -].
+inline __m128 pair_scales_d(const void* x0, const void* x1, const void* y0, const void* y1) {
+    const uint64_t h = load_u16(x0) | uint64_t{load_u16(x1)} << 16 | uint64_t{load_u16(y0)} << 32 |
+                       uint64_t{load_u16(y1)} << 48;
+    const __m128 f = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(h)));
+    return _mm_mul_ps(f, _mm_movehl_ps(f, f));
+}
+
+// Lane i of v in all 8 lanes.
+inline __m256 broadcast_lane(__m128 v, int i) {
+    return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), _mm256_set1_epi32(i));
+}
+
+}  // namespace lmx::kernels::avx2
