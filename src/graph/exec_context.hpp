@@ -1,0 +1,30 @@
+#pragma once
+// What an op sees while it runs: the thread pool, the kernel table chosen for
+// this CPU, reusable scratch memory, and the state of stateful ops.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace lmx {
+class ThreadPool;
+namespace kernels { struct Table; }
+namespace ops { class KvCache; }  // owned by the runtime, read and written by attention ops
+}
+
+namespace lmx::graph {
+
+struct ExecContext {
+    ExecContext(ThreadPool& p, const kernels::Table& k, ops::KvCache* kv = nullptr) : pool(p), kernels(k), kv_cache(kv) {}
+
+    ThreadPool& pool;
+    const kernels::Table& kernels;
+    ops::KvCache* kv_cache = nullptr;
+
+    // Scratch bytes valid until the next call (ops run one at a time, so one buffer serves all).
+    void* scratch(size_t bytes);
+
+private:
+    std::vector<uint8_t> scratch_;
+};
+
+}  // namespace lmx::graph

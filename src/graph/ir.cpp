@@ -1,0 +1,74 @@
+#include "graph/ir.hpp"
+
+#include "base/error.hpp"
+
+namespace lmx::graph {
+
+int64_t Tensor::rows() const {
+    int64_t r = 1;
+    for (size_t i = 0; i + 1 < dims.size(); i++) r *= dims[i];
+    return r;
+}
+
+int64_t Tensor::elements() const {
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    return n;
+}
+
+ValueId Graph::push(Value v) {
+    values_.push_back(std::move(v));
+    return static_cast<ValueId>(values_.size() - 1);
+}
+
+ValueId Graph::add_input(std::string name, DType dtype, Dims dims) {
+    ValueId id = push({std::move(name), ValueKind::input, dtype, std::move(dims), nullptr});
+    inputs_.push_back(id);
+    return id;
+}
+
+ValueId Graph::add_constant(std::string name, DType dtype, Dims dims, const void* data) {
+    if (!data) fail("constant '", name, "' has no data");
+    return push({std::move(name), ValueKind::constant, dtype, std::move(dims), data});
+}
+
+std::vector<ValueId> Graph::add_node(std::shared_ptr<const Op> op, std::vector<ValueId> inputs,
+                                     const std::string& name) {
+    std::vector<const Value*> in;
+    for (ValueId id : inputs) {
+        if (id < 0 || static_cast<size_t>(id) >= values_.size())
+            fail("node '", name, "' (", op->name(), "): input id ", id, " does not exist");
+        in.push_back(&values_[static_cast<size_t>(id)]);
+    }
+    std::vector<OutputSpec> specs;
+    try {
+        specs = op->infer(in);
+    } catch (const Error& e) {
+        fail("node '", name, "' (", op->name(), "): ", e.what());
+    }
+    Node node{std::move(op), std::move(inputs), {}};
+    for (size_t i = 0; i < specs.size(); i++) {
+        std::string vname = specs.size() == 1 ? name : name + "." + std::to_string(i);
+        node.outputs.push_back(push({vname, ValueKind::intermediate, specs[i].dtype, std::move(specs[i].dims), nullptr}));
+    }
+    std::vector<ValueId> outs = node.outputs;
+    nodes_.push_back(std::move(node));
+    return outs;
+}
+
+ValueId Graph::find(std::string_view name) const {
+    for (size_t i = 0; i < values_.size(); i++)
+        if (values_[i].name == name) return static_cast<ValueId>(i);
+    return -1;
+}
+
+std::string dims_to_string(const Dims& d) {
+    std::string s = "[";
+    for (size_t i = 0; i < d.size(); i++) {
+        if (i) s += ", ";
+        s += d[i] == kTokens ? "T" : d[i] == kOutputs ? "O" : std::to_string(d[i]);
+    }
+    return s + "]";
+}
+
+}  // namespace lmx::graph

@@ -1,0 +1,96 @@
+#pragma once
+// The one IR every model format is lowered to: values (inputs, constant weights,
+// intermediates) connected by nodes whose ops are small self-describing objects.
+// Shapes are checked when a node is added, not in the hot loop; the only
+// run-time-sized dims are the symbolic ones below.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tensor/dtype.hpp"
+
+namespace lmx::graph {
+
+// Symbolic dims, bound per run by the executor.
+constexpr int64_t kTokens = -1;   // tokens in the batch
+constexpr int64_t kOutputs = -2;  // tokens whose outputs (logits) were requested
+
+using ValueId = int32_t;
+using Dims = std::vector<int64_t>;  // row-major: dims.back() is contiguous
+
+enum class ValueKind { input, constant, intermediate };
+
+struct Value {
+    std::string name;
+    ValueKind kind = ValueKind::intermediate;
+    DType dtype = DType::F32;
+    Dims dims;
+    const void* data = nullptr;  // constants only: the weight bytes (usually in the mapped model file)
+};
+
+// A value bound to memory during a run, with its symbolic dims resolved.
+struct Tensor {
+    DType dtype = DType::F32;
+    Dims dims;
+    void* data = nullptr;
+
+    int64_t rows() const;  // product of all dims but the last
+    int64_t cols() const { return dims.empty() ? 1 : dims.back(); }
+    int64_t elements() const;
+    template <class T> T* as() const { return static_cast<T*>(data); }
+};
+
+struct ExecContext;
+
+struct OutputSpec {
+    DType dtype;
+    Dims dims;
+};
+
+class Op {
+public:
+    virtual ~Op() = default;
+    virtual std::string_view name() const = 0;
+    // Output dtypes and dims from the inputs'; throws lmx::Error on a mismatch.
+    virtual std::vector<OutputSpec> infer(std::span<const Value* const> inputs) const = 0;
+    virtual void run(ExecContext& ctx, std::span<const Tensor> inputs, std::span<Tensor> outputs) const = 0;
+};
+
+struct Node {
+    std::shared_ptr<const Op> op;
+    std::vector<ValueId> inputs;
+    std::vector<ValueId> outputs;
+};
+
+class Graph {
+public:
+    ValueId add_input(std::string name, DType dtype, Dims dims);
+    ValueId add_constant(std::string name, DType dtype, Dims dims, const void* data);
+    // Adds a node and returns its outputs' ids (named after `name`, suffixed when several).
+    std::vector<ValueId> add_node(std::shared_ptr<const Op> op, std::vector<ValueId> inputs, const std::string& name);
+    ValueId add(std::shared_ptr<const Op> op, std::vector<ValueId> inputs, const std::string& name) {
+        return add_node(std::move(op), std::move(inputs), name).at(0);
+    }
+    void mark_output(ValueId id) { outputs_.push_back(id); }
+
+    const Value& value(ValueId id) const { return values_.at(static_cast<size_t>(id)); }
+    const std::vector<Value>& values() const { return values_; }
+    const std::vector<Node>& nodes() const { return nodes_; }
+    const std::vector<ValueId>& inputs() const { return inputs_; }
+    const std::vector<ValueId>& outputs() const { return outputs_; }
+    ValueId find(std::string_view name) const;  // -1 when absent
+
+private:
+    ValueId push(Value v);
+    std::vector<Value> values_;
+    std::vector<Node> nodes_;
+    std::vector<ValueId> inputs_, outputs_;
+};
+
+// A readable error prefix for shape checks: "op 'matmul': ".
+std::string dims_to_string(const Dims& d);
+
+}  // namespace lmx::graph

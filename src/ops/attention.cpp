@@ -1,0 +1,99 @@
+#include <cmath>
+#include <vector>
+
+#include "base/fp16.hpp"
+#include "ops/kv_cache.hpp"
+#include "ops/op_base.hpp"
+#include "ops/ops.hpp"
+
+namespace lmx::ops {
+
+// Causal grouped-query attention over the KV cache. Tokens of one batch may belong
+// to different sequences at different positions: each attends only to its own
+// sequence's cache up to its own position, so a batch gives the same result as
+// running each sequence alone.
+class Attention final : public NamedOp {
+public:
+    explicit Attention(const AttentionParams& p) : NamedOp("attention"), p_(p) {}
+
+    std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
+        require_inputs(in, 5, 5);
+        require(p_.n_heads > 0 && p_.n_kv_heads > 0 && p_.n_heads % p_.n_kv_heads == 0,
+                "heads ", p_.n_heads, " not a multiple of kv heads ", p_.n_kv_heads);
+        const int64_t qd = static_cast<int64_t>(p_.n_heads) * p_.head_dim;
+        const int64_t kvd = static_cast<int64_t>(p_.n_kv_heads) * p_.head_dim;
+        require(in[0]->dims.size() == 2 && in[0]->dims[1] == qd, "q must be [T, ", qd, "]");
+        require(in[1]->dims.size() == 2 && in[1]->dims[1] == kvd, "k must be [T, ", kvd, "]");
+        require(in[2]->dims == in[1]->dims, "v must match k");
+        require(in[3]->dtype == DType::I32 && in[4]->dtype == DType::I32, "positions and seq_ids must be i32");
+        return {{DType::F32, in[0]->dims}};
+    }
+
+    void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
+        KvCache* kv = ctx.kv_cache;
+        if (!kv) fail("attention needs a KV cache");
+        const int64_t n_tok = in[0].dims[0];
+        const int hd = p_.head_dim;
+        const int64_t qd = static_cast<int64_t>(p_.n_heads) * hd, kvd = static_cast<int64_t>(p_.n_kv_heads) * hd;
+        const int32_t* pos = in[3].as<int32_t>();
+        const int32_t* seq = in[4].as<int32_t>();
+        for (int64_t t = 0; t < n_tok; t++) {
+            if (seq[t] < 0 || seq[t] >= kv->n_seq()) fail("sequence id ", seq[t], " outside the ", kv->n_seq(), " KV-cache slots");
+            if (pos[t] < 0 || pos[t] >= kv->n_ctx())
+                fail("position ", pos[t], " is beyond the context size ", kv->n_ctx(), " (raise it with -c)");
+        }
+        // 1. store this batch's keys and values
+        parallel_for(ctx, n_tok, [&](int64_t b, int64_t e) {
+            for (int64_t t = b; t < e; t++) {
+                uint16_t* kc = kv->key(p_.layer, seq[t], pos[t]);
+                uint16_t* vc = kv->value(p_.layer, seq[t], pos[t]);
+                for (int64_t i = 0; i < kvd; i++) {
+                    kc[i] = fp32_to_fp16(in[1].as<float>()[t * kvd + i]);
+                    vc[i] = fp32_to_fp16(in[2].as<float>()[t * kvd + i]);
+                }
+            }
+        });
+        // 2. every (token, head) pair attends over its sequence's positions 0..pos
+        const int64_t n_ctx = kv->n_ctx();
+        const int group = p_.n_heads / p_.n_kv_heads;
+        const int nth = ctx.pool.size();
+        auto* scratch = static_cast<float*>(ctx.scratch(static_cast<size_t>(nth) * static_cast<size_t>(n_ctx + hd) * sizeof(float)));
+        ctx.pool.run([&](int ith, int n_threads) {
+            float* scores = scratch + static_cast<size_t>(ith) * static_cast<size_t>(n_ctx + hd);
+            float* acc = scores + n_ctx;
+            Range r = split_range(n_tok * p_.n_heads, ith, n_threads);
+            for (int64_t job = r.begin; job < r.end; job++) {
+                const int64_t t = job / p_.n_heads;
+                const int h = static_cast<int>(job % p_.n_heads), kh = h / group;
+                const float* q = in[0].as<float>() + t * qd + h * hd;
+                const int64_t n_pos = pos[t] + 1;
+                float max_s = -INFINITY;
+                for (int64_t j = 0; j < n_pos; j++) {
+                    const uint16_t* k = kv->key(p_.layer, seq[t], j) + kh * hd;
+                    float s = 0;
+                    for (int i = 0; i < hd; i++) s += q[i] * fp16_to_fp32(k[i]);
+                    s *= p_.scale;
+                    scores[j] = s;
+                    max_s = s > max_s ? s : max_s;
+                }
+                float sum = 0;
+                for (int64_t j = 0; j < n_pos; j++) sum += (scores[j] = std::exp(scores[j] - max_s));
+                for (int i = 0; i < hd; i++) acc[i] = 0;
+                for (int64_t j = 0; j < n_pos; j++) {
+                    const uint16_t* v = kv->value(p_.layer, seq[t], j) + kh * hd;
+                    const float w = scores[j];
+                    for (int i = 0; i < hd; i++) acc[i] += w * fp16_to_fp32(v[i]);
+                }
+                float* o = out[0].as<float>() + t * qd + h * hd;
+                for (int i = 0; i < hd; i++) o[i] = acc[i] / sum;
+            }
+        });
+    }
+
+private:
+    AttentionParams p_;
+};
+
+OpPtr attention(const AttentionParams& p) { return std::make_shared<Attention>(p); }
+
+}  // namespace lmx::ops

@@ -1,0 +1,57 @@
+#include "ops/op_base.hpp"
+#include "ops/ops.hpp"
+
+namespace lmx::ops {
+
+// x · wᵀ with w in any dtype the kernels support. Activations are quantized once to
+// the weight type's activation format (as llama.cpp does, so numerics follow it),
+// then every (weight row, activation row) pair is one vec_dot. Threads split the
+// weight rows, so each thread streams a disjoint slice of the weights.
+class MatMul final : public NamedOp {
+public:
+    MatMul() : NamedOp("matmul") {}
+    std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
+        require_inputs(in, 2, 3);
+        const Dims& x = in[0]->dims;
+        const Dims& w = in[1]->dims;
+        require(in[0]->dtype == DType::F32, "x must be f32");
+        require(w.size() == 2, "weight must be 2-D, got ", graph::dims_to_string(w));
+        require(!x.empty() && x.back() == w[1], "x ", graph::dims_to_string(x), " does not match weight ",
+                graph::dims_to_string(w));
+        require(w[1] % dtype_info(in[1]->dtype).block_elems == 0, "weight rows of ", w[1],
+                " are not whole ", dtype_name(in[1]->dtype), " blocks");
+        if (in.size() == 3) require(in[2]->dims == Dims{w[0]} && in[2]->dtype == DType::F32, "bias must be f32 [N]");
+        Dims y = x;
+        y.back() = w[0];
+        return {{DType::F32, y}};
+    }
+
+    void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
+        const Tensor &x = in[0], &w = in[1];
+        const int64_t rows = x.rows(), k = x.cols(), n = w.dims[0];
+        const auto& wk = ctx.kernels.weight[static_cast<int>(w.dtype)];
+        if (!wk.vec_dot) fail("matmul: no kernel for ", dtype_name(w.dtype), " weights");
+        const size_t a_bytes = dtype_row_bytes(wk.act_type, k);
+        const size_t w_bytes = dtype_row_bytes(w.dtype, k);
+        auto* act = static_cast<uint8_t*>(ctx.scratch(a_bytes * static_cast<size_t>(rows)));
+        const auto quantize = ctx.kernels.quantize[static_cast<int>(wk.act_type)];
+        parallel_for(ctx, rows, [&](int64_t b, int64_t e) {
+            for (int64_t r = b; r < e; r++) quantize(x.as<float>() + r * k, act + static_cast<size_t>(r) * a_bytes, k);
+        });
+        const float* bias = in.size() == 3 ? in[2].as<float>() : nullptr;
+        float* y = out[0].as<float>();
+        const uint8_t* wd = w.as<uint8_t>();
+        parallel_for(ctx, n, [&](int64_t b, int64_t e) {
+            for (int64_t j = b; j < e; j++) {
+                const uint8_t* wrow = wd + static_cast<size_t>(j) * w_bytes;
+                const float bj = bias ? bias[j] : 0.0f;
+                for (int64_t r = 0; r < rows; r++)
+                    y[r * n + j] = wk.vec_dot(k, wrow, act + static_cast<size_t>(r) * a_bytes) + bj;
+            }
+        });
+    }
+};
+
+OpPtr matmul() { return std::make_shared<MatMul>(); }
+
+}  // namespace lmx::ops

@@ -1,0 +1,78 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "base/error.hpp"
+#include "base/thread_pool.hpp"
+#include "graph/executor.hpp"
+#include "kernels/kernels.hpp"
+
+using namespace lmx;
+using namespace lmx::graph;
+
+namespace {
+
+// y = a + b elementwise, counting how often it ran.
+class AddOp final : public Op {
+public:
+    std::string_view name() const override { return "test_add"; }
+    std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
+        if (in.size() != 2 || in[0]->dims != in[1]->dims) fail("dims differ");
+        return {{DType::F32, in[0]->dims}};
+    }
+    void run(ExecContext&, std::span<const Tensor> in, std::span<Tensor> out) const override {
+        for (int64_t i = 0; i < in[0].elements(); i++) out[0].as<float>()[i] = in[0].as<float>()[i] + in[1].as<float>()[i];
+    }
+};
+
+}  // namespace
+
+TEST(Graph, ShapeMismatchIsReportedAtBuildTime) {
+    Graph g;
+    ValueId a = g.add_input("a", DType::F32, {kTokens, 4});
+    ValueId b = g.add_input("b", DType::F32, {kTokens, 5});
+    try {
+        g.add(std::make_shared<AddOp>(), {a, b}, "sum");
+        FAIL() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("node 'sum' (test_add)"), std::string::npos) << e.what();
+    }
+}
+
+// A long chain whose intermediates die quickly: the planner must reuse memory
+// (arena far smaller than the sum of all values) and still compute the right sums.
+TEST(Executor, ReusesBuffersAndComputesChain) {
+    Graph g;
+    ValueId x = g.add_input("x", DType::F32, {kTokens, 8});
+    ValueId one = g.add_input("one", DType::F32, {kTokens, 8});
+    auto op = std::make_shared<AddOp>();
+    ValueId v = x;
+    for (int i = 0; i < 50; i++) v = g.add(op, {v, one}, "step" + std::to_string(i));
+    g.mark_output(v);
+
+    ThreadPool pool(1);
+    ExecContext ctx(pool, kernels::table(kernels::Isa::scalar));
+    Executor ex(g);
+    for (int64_t t : {3, 1, 7}) {
+        std::vector<float> xs(static_cast<size_t>(t * 8)), ones(xs.size(), 1.0f);
+        for (size_t i = 0; i < xs.size(); i++) xs[i] = static_cast<float>(i);
+        auto out = ex.run(ctx, {{DType::F32, {t, 8}, xs.data()}, {DType::F32, {t, 8}, ones.data()}});
+        ASSERT_EQ(out[0].dims, (Dims{t, 8}));
+        for (size_t i = 0; i < xs.size(); i++) EXPECT_EQ(out[0].as<float>()[i], static_cast<float>(i) + 50);
+        EXPECT_LE(ex.arena_bytes(), 4 * static_cast<size_t>(t) * 8 * sizeof(float) + 256);
+    }
+}
+
+TEST(Executor, RejectsInconsistentInputs) {
+    Graph g;
+    ValueId a = g.add_input("a", DType::F32, {kTokens, 2});
+    ValueId b = g.add_input("b", DType::F32, {kTokens, 2});
+    g.mark_output(g.add(std::make_shared<AddOp>(), {a, b}, "sum"));
+    ThreadPool pool(1);
+    ExecContext ctx(pool, kernels::table(kernels::Isa::scalar));
+    Executor ex(g);
+    std::vector<float> buf(64);
+    EXPECT_THROW(ex.run(ctx, {{DType::F32, {2, 2}, buf.data()}, {DType::F32, {3, 2}, buf.data()}}), Error);
+    EXPECT_THROW(ex.run(ctx, {{DType::F32, {2, 3}, buf.data()}, {DType::F32, {2, 3}, buf.data()}}), Error);
+    EXPECT_THROW(ex.run(ctx, {{DType::F32, {2, 2}, buf.data()}}), Error);
+}

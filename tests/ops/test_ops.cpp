@@ -1,0 +1,186 @@
+// Each op against a naive double-precision reference written from the formula.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "base/error.hpp"
+#include "base/fp16.hpp"
+#include "base/thread_pool.hpp"
+#include "graph/executor.hpp"
+#include "kernels/kernels.hpp"
+#include "ops/kv_cache.hpp"
+#include "ops/ops.hpp"
+#include "tensor/dequantize.hpp"
+
+using namespace lmx;
+using namespace lmx::graph;
+
+namespace {
+
+std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, scale);
+    std::vector<float> v(n);
+    for (float& x : v) x = d(rng);
+    return v;
+}
+
+Tensor f32(std::vector<float>& v, Dims d) { return {DType::F32, std::move(d), v.data()}; }
+Tensor i32(std::vector<int32_t>& v) { return {DType::I32, {static_cast<int64_t>(v.size())}, v.data()}; }
+
+// Runs a one-node graph whose inputs are all graph inputs with the given dims.
+struct OneOp {
+    Graph g;
+    std::vector<ValueId> ins;
+    OneOp(ops::OpPtr op, const std::vector<std::pair<DType, Dims>>& inputs) {
+        for (size_t i = 0; i < inputs.size(); i++) ins.push_back(g.add_input("in" + std::to_string(i), inputs[i].first, inputs[i].second));
+        g.mark_output(g.add(std::move(op), ins, "out"));
+    }
+    std::vector<float> run(const std::vector<Tensor>& inputs, int threads = 2, ops::KvCache* kv = nullptr) {
+        ThreadPool pool(threads);
+        ExecContext ctx(pool, kernels::best_table(), kv);
+        Executor ex(g);
+        Tensor out = ex.run(ctx, inputs).at(0);
+        return {out.as<float>(), out.as<float>() + out.elements()};
+    }
+};
+
+}  // namespace
+
+TEST(Ops, RmsNormMatchesFormula) {
+    const int64_t t = 3, d = 576;
+    auto x = random_vec(static_cast<size_t>(t * d), 1), w = random_vec(static_cast<size_t>(d), 2);
+    OneOp g(ops::rms_norm(1e-5f), {{DType::F32, {kTokens, d}}, {DType::F32, {d}}});
+    auto y = g.run({f32(x, {t, d}), f32(w, {d})});
+    for (int64_t r = 0; r < t; r++) {
+        double ss = 0;
+        for (int64_t i = 0; i < d; i++) ss += double(x[size_t(r * d + i)]) * x[size_t(r * d + i)];
+        const double scale = 1.0 / std::sqrt(ss / d + 1e-5);
+        for (int64_t i = 0; i < d; i++)
+            EXPECT_NEAR(y[size_t(r * d + i)], x[size_t(r * d + i)] * scale * w[size_t(i)], 1e-5 * (1 + std::fabs(y[size_t(r * d + i)])));
+    }
+}
+
+TEST(Ops, RopeMatchesFormulaInBothLayouts) {
+    const int heads = 3, hd = 16, n_rot = 12;
+    std::vector<int32_t> pos = {0, 1, 7, 63};
+    const int64_t t = static_cast<int64_t>(pos.size()), width = heads * hd;
+    auto x = random_vec(static_cast<size_t>(t * width), 3);
+    for (auto layout : {ops::RopeLayout::adjacent_pairs, ops::RopeLayout::neox_halves}) {
+        OneOp g(ops::rope({heads, hd, n_rot, 10000.0f, layout}), {{DType::F32, {kTokens, width}}, {DType::I32, {kTokens}}});
+        auto y = g.run({f32(x, {t, width}), i32(pos)});
+        for (int64_t ti = 0; ti < t; ti++)
+            for (int h = 0; h < heads; h++) {
+                const float* xh = x.data() + ti * width + h * hd;
+                const float* yh = y.data() + ti * width + h * hd;
+                for (int i = 0; i < n_rot / 2; i++) {
+                    const double theta = pos[size_t(ti)] * std::pow(10000.0, -2.0 * i / n_rot);
+                    const int a = layout == ops::RopeLayout::adjacent_pairs ? 2 * i : i;
+                    const int b = layout == ops::RopeLayout::adjacent_pairs ? 2 * i + 1 : i + n_rot / 2;
+                    EXPECT_NEAR(yh[a], xh[a] * std::cos(theta) - xh[b] * std::sin(theta), 1e-4);
+                    EXPECT_NEAR(yh[b], xh[a] * std::sin(theta) + xh[b] * std::cos(theta), 1e-4);
+                }
+                for (int i = n_rot; i < hd; i++) EXPECT_EQ(yh[i], xh[i]);
+            }
+    }
+}
+
+TEST(Ops, MatMulF32AndQ8MatchDequantizedDot) {
+    const int64_t rows = 5, k = 256, n = 37;
+    auto x = random_vec(static_cast<size_t>(rows * k), 4);
+    auto wf = random_vec(static_cast<size_t>(n * k), 5, 0.05f);
+    auto bias = random_vec(static_cast<size_t>(n), 6);
+    // q8_0 weights made by the scalar q8_0 quantizer (q8_0 is both an activation and a weight format)
+    const auto& scalar = kernels::table(kernels::Isa::scalar);
+    std::vector<uint8_t> wq(dtype_row_bytes(DType::Q8_0, k) * static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; j++) scalar.quantize[int(DType::Q8_0)](wf.data() + j * k, wq.data() + j * dtype_row_bytes(DType::Q8_0, k), k);
+    for (DType wt : {DType::F32, DType::Q8_0}) {
+        const void* wdata = wt == DType::F32 ? static_cast<const void*>(wf.data()) : wq.data();
+        Graph g;
+        ValueId xi = g.add_input("x", DType::F32, {kTokens, k});
+        ValueId bi = g.add_input("b", DType::F32, {n});
+        ValueId w = g.add_constant("w", wt, {n, k}, wdata);
+        g.mark_output(g.add(ops::matmul(), {xi, w, bi}, "y"));
+        ThreadPool pool(2);
+        ExecContext ctx(pool, kernels::best_table());
+        Executor ex(g);
+        Tensor y = ex.run(ctx, {f32(x, {rows, k}), f32(bias, {n})}).at(0);
+        ASSERT_EQ(y.dims, (Dims{rows, n}));
+        std::vector<float> wrow(static_cast<size_t>(k));
+        for (int64_t j = 0; j < n; j++) {
+            dequantize_row(wt, static_cast<const uint8_t*>(wdata) + j * dtype_row_bytes(wt, k), wrow.data(), k);
+            for (int64_t r = 0; r < rows; r++) {
+                double ref = bias[size_t(j)], mag = 0;
+                for (int64_t i = 0; i < k; i++) {
+                    ref += double(wrow[size_t(i)]) * x[size_t(r * k + i)];
+                    mag += std::fabs(double(wrow[size_t(i)]) * x[size_t(r * k + i)]);
+                }
+                // f32 weights: float summation only; q8_0: activations are quantized to 8 bits too
+                const double tol = wt == DType::F32 ? 1e-5 * mag : 1e-2 * mag;
+                EXPECT_NEAR(y.as<float>()[r * n + j], ref, tol) << dtype_name(wt) << " row " << j;
+            }
+        }
+    }
+}
+
+TEST(Ops, EmbedDequantizesRowsAndRejectsBadIds) {
+    const int64_t vocab = 10, d = 64;
+    auto tf = random_vec(static_cast<size_t>(vocab * d), 7);
+    std::vector<int32_t> ids = {3, 0, 9, 3};
+    OneOp g(ops::embed(), {{DType::F32, {vocab, d}}, {DType::I32, {kTokens}}});
+    auto y = g.run({f32(tf, {vocab, d}), i32(ids)});
+    for (size_t t = 0; t < ids.size(); t++)
+        for (int64_t i = 0; i < d; i++) EXPECT_EQ(y[t * d + size_t(i)], tf[size_t(ids[t] * d + i)]);
+    std::vector<int32_t> bad = {10};
+    EXPECT_THROW(g.run({f32(tf, {vocab, d}), i32(bad)}), Error);
+}
+
+// Two sequences interleaved in one batch, with a GQA head ratio of 3, against a
+// naive causal softmax attention over fp16-rounded keys and values.
+TEST(Ops, AttentionMixedSequencesMatchesNaive) {
+    const int H = 6, Hkv = 2, D = 8;
+    const int64_t qd = H * D, kvd = Hkv * D;
+    std::vector<int32_t> pos = {0, 0, 1, 1, 2, 3}, seq = {0, 1, 0, 1, 0, 0};
+    const int64_t t = static_cast<int64_t>(pos.size());
+    auto q = random_vec(static_cast<size_t>(t * qd), 8), k = random_vec(static_cast<size_t>(t * kvd), 9), v = random_vec(static_cast<size_t>(t * kvd), 10);
+    const float scale = 1.0f / std::sqrt(float(D));
+    OneOp g(ops::attention({0, H, Hkv, D, scale}), {{DType::F32, {kTokens, qd}}, {DType::F32, {kTokens, kvd}},
+                                                    {DType::F32, {kTokens, kvd}}, {DType::I32, {kTokens}}, {DType::I32, {kTokens}}});
+    ops::KvCache kv(1, kvd, 2, 16);
+    auto y = g.run({f32(q, {t, qd}), f32(k, {t, kvd}), f32(v, {t, kvd}), i32(pos), i32(seq)}, 2, &kv);
+    auto h16 = [](float x) { return double(fp16_to_fp32(fp32_to_fp16(x))); };
+    for (int64_t i = 0; i < t; i++)
+        for (int h = 0; h < H; h++) {
+            std::vector<double> w;
+            std::vector<int64_t> js;
+            for (int64_t j = 0; j < t; j++)  // same sequence, not later in it
+                if (seq[size_t(j)] == seq[size_t(i)] && pos[size_t(j)] <= pos[size_t(i)]) {
+                    double s = 0;
+                    for (int d = 0; d < D; d++) s += q[size_t(i * qd + h * D + d)] * h16(k[size_t(j * kvd + (h / 3) * D + d)]);
+                    w.push_back(s * scale);
+                    js.push_back(j);
+                }
+            double mx = *std::max_element(w.begin(), w.end()), sum = 0;
+            for (double& x : w) sum += (x = std::exp(x - mx));
+            for (int d = 0; d < D; d++) {
+                double ref = 0;
+                for (size_t n = 0; n < js.size(); n++) ref += w[n] / sum * h16(v[size_t(js[n] * kvd + (h / 3) * D + d)]);
+                EXPECT_NEAR(y[size_t(i * qd + h * D + d)], ref, 1e-5) << "token " << i << " head " << h;
+            }
+        }
+    std::vector<int32_t> far = {16}, s0 = {0};
+    auto q1 = random_vec(size_t(qd), 11), k1 = random_vec(size_t(kvd), 12);
+    EXPECT_THROW(g.run({f32(q1, {1, qd}), f32(k1, {1, kvd}), f32(k1, {1, kvd}), i32(far), i32(s0)}, 1, &kv), Error);
+}
+
+TEST(Ops, GatherRowsPicksRequestedRows) {
+    auto x = random_vec(12, 13);
+    std::vector<int32_t> rows = {2, 0};
+    OneOp g(ops::gather_rows(), {{DType::F32, {kTokens, 4}}, {DType::I32, {kOutputs}}});
+    auto y = g.run({f32(x, {3, 4}), i32(rows)});
+    for (int i = 0; i < 4; i++) {
+        EXPECT_EQ(y[size_t(i)], x[size_t(8 + i)]);
+        EXPECT_EQ(y[size_t(4 + i)], x[size_t(i)]);
+    }
+}
