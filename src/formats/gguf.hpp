@@ -17,6 +17,10 @@ class MappedFile;
 
 namespace lmx::gguf {
 
+namespace detail {
+class Reader;  // bounds-checked cursor over the file's bytes (gguf.cpp)
+}
+
 enum class ValueType : uint32_t {
     UINT8 = 0, INT8 = 1, UINT16 = 2, INT16 = 3, UINT32 = 4, INT32 = 5, FLOAT32 = 6,
     BOOL = 7, STRING = 8, ARRAY = 9, UINT64 = 10, INT64 = 11, FLOAT64 = 12,
@@ -63,6 +67,8 @@ public:
     const std::string& path() const { return name_; }
     uint32_t version() const { return version_; }
     uint64_t alignment() const { return alignment_; }
+    // Start of the tensor data: the header end aligned up. A file without tensors may
+    // end before it (gguf-py writes no padding then).
     size_t data_offset() const { return data_offset_; }
     size_t file_size() const { return size_; }
 
@@ -90,12 +96,20 @@ public:
 private:
     File() = default;
     void parse_all();
+    void parse_header(detail::Reader& r);
+    void parse_metadata(detail::Reader& r);
+    void parse_tensor_infos(detail::Reader& r);
+    void place_tensor_data(size_t header_end);
+    // The value of key, which must exist and pass ok_type; throws naming the key otherwise.
+    const Value& require(std::string_view key, bool ok_type(const Value&), const char* expected) const;
 
     std::string name_;
     std::unique_ptr<MappedFile> map_;
     const uint8_t* bytes_ = nullptr;
     size_t size_ = 0;
     uint32_t version_ = 0;
+    uint64_t tensor_count_ = 0;
+    uint64_t kv_count_ = 0;
     uint64_t alignment_ = 32;
     size_t data_offset_ = 0;
     std::vector<std::pair<std::string, Value>> kv_;
