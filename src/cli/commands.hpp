@@ -1,0 +1,11 @@
+#pragma once
+// Each subcommand registers its options on the CLI11 app and runs when chosen.
+#include <CLI/CLI.hpp>
+
+namespace lmx::cli {
+
+void add_generate(CLI::App& app);
+void add_inspect(CLI::App& app);
+void add_bench(CLI::App& app);
+
+}  // namespace lmx::cli

@@ -1,0 +1,40 @@
+#include "runtime/model.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <sys/stat.h>
+
+#include "base/error.hpp"
+
+namespace lmx {
+
+static constexpr const char* kDefaultModelFile = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+std::string model_home() {
+    if (const char* h = std::getenv("LMX_HOME"); h && *h) return h;
+    const char* home = std::getenv("HOME");
+    return std::string(home ? home : ".") + "/.cache/lmx/models";
+}
+
+std::string default_model_path() { return model_home() + "/" + kDefaultModelFile; }
+
+Model::Model(std::string path, gguf::File file) : path_(std::move(path)), file_(std::move(file)) {}
+
+std::shared_ptr<const Model> Model::load(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        if (path == default_model_path())
+            fail("the default model is not installed at ", path, ": run `make run` or `scripts/setup.sh` to install it");
+        fail("model file not found: ", path);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    std::shared_ptr<Model> m(new Model(path, gguf::File::open(path)));
+    m->decoder_ = models::build_decoder(m->file_);
+    m->tokenizer_ = Tokenizer::from_gguf(m->file_);
+    if (m->tokenizer_->n_vocab() != m->decoder_.config.n_vocab)
+        fail(path, ": tokenizer has ", m->tokenizer_->n_vocab(), " tokens but the embedding has ", m->decoder_.config.n_vocab, " rows");
+    m->load_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    return m;
+}
+
+}  // namespace lmx
