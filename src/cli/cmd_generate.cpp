@@ -4,6 +4,7 @@
 
 #include "base/error.hpp"
 #include "cli/commands.hpp"
+#include "cli/sampling_options.hpp"
 #include "runtime/generator.hpp"
 
 namespace lmx::cli {
@@ -59,13 +60,7 @@ void add_generate(CLI::App& app) {
     c->add_option("-n,--n-predict", a->n_predict, "maximum tokens to generate")->check(CLI::Range(0, 1 << 20));
     c->add_option("-c,--ctx-size", a->ctx, "context size in tokens")->check(CLI::Range(int64_t{8}, int64_t{1} << 20));
     c->add_option("-t,--threads", a->threads, "threads (default: all cores)")->check(CLI::Range(0, 512));
-    c->add_option("--temp", a->opts.sampling.temperature, "temperature; 0 = greedy")->check(CLI::Range(0.0f, 100.0f));
-    c->add_option("--top-k", a->opts.sampling.top_k, "keep the K most likely tokens; 0 = off")->check(CLI::NonNegativeNumber);
-    c->add_option("--top-p", a->opts.sampling.top_p, "nucleus sampling; 1 = off")->check(CLI::Range(0.0f, 1.0f));
-    c->add_option("--min-p", a->opts.sampling.min_p, "drop tokens below P x the top probability; 0 = off")->check(CLI::Range(0.0f, 1.0f));
-    c->add_option("--repeat-penalty", a->opts.sampling.repeat_penalty, "penalize recent tokens; 1 = off")->check(CLI::PositiveNumber);
-    c->add_option("--repeat-last-n", a->opts.sampling.repeat_last_n, "how many recent tokens the penalty sees")->check(CLI::NonNegativeNumber);
-    c->add_option("-s,--seed", a->opts.sampling.seed, "random seed (same seed, same text)");
+    add_sampling_options(c, a->opts.sampling);
     c->add_option("--stop", a->opts.stop, "stop before this string (repeatable)");
     c->add_option("-b,--batch-size", a->opts.n_batch, "prompt tokens per forward pass")->check(CLI::Range(1, 65536));
     c->callback([a, p, pf] {

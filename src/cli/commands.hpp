@@ -7,5 +7,6 @@ namespace lmx::cli {
 void add_generate(CLI::App& app);
 void add_inspect(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_chat(CLI::App& app);
 
 }  // namespace lmx::cli

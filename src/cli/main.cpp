@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     lmx::cli::add_generate(app);
     lmx::cli::add_inspect(app);
     lmx::cli::add_bench(app);
+    lmx::cli::add_chat(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
