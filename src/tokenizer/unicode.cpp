@@ -5,12 +5,44 @@
 
 namespace lmx::unicode {
 
-UnicodeCategory category(uint32_t cp) {
+GeneralCategory general_category(uint32_t cp) {
     // Last range whose first code point is <= cp.
-    const UnicodeRange* end = kCategoryRanges + kCategoryRangeCount;
-    const UnicodeRange* it = std::upper_bound(kCategoryRanges, end, cp,
-                                              [](uint32_t v, const UnicodeRange& r) { return v < r.first; });
-    return it == kCategoryRanges ? UnicodeCategory::Control : (it - 1)->category;
+    const CategoryRange* end = kCategoryRanges + kCategoryRangeCount;
+    const CategoryRange* it = std::upper_bound(kCategoryRanges, end, cp,
+                                               [](uint32_t v, const CategoryRange& r) { return v < r.first; });
+    return it == kCategoryRanges ? GeneralCategory::Cn : (it - 1)->category;
+}
+
+UnicodeCategory major_category(GeneralCategory gc) {
+    using G = GeneralCategory;
+    if (gc <= G::Lo) return UnicodeCategory::Letter;
+    if (gc <= G::Me) return UnicodeCategory::Mark;
+    if (gc <= G::No) return UnicodeCategory::Number;
+    if (gc <= G::Po) return UnicodeCategory::Punctuation;
+    if (gc <= G::So) return UnicodeCategory::Symbol;
+    if (gc <= G::Zp) return UnicodeCategory::Separator;
+    return UnicodeCategory::Control;
+}
+
+UnicodeCategory category(uint32_t cp) { return major_category(general_category(cp)); }
+
+uint8_t combining_class(uint32_t cp) {
+    const CccRange* end = kCcc + kCccCount;
+    const CccRange* it = std::upper_bound(kCcc, end, cp, [](uint32_t v, const CccRange& r) { return v < r.first; });
+    return it != kCcc && cp <= (it - 1)->last ? (it - 1)->ccc : 0;
+}
+
+const Mapping* find_mapping(const Mapping* table, size_t count, uint32_t cp) {
+    const Mapping* end = table + count;
+    const Mapping* it = std::lower_bound(table, end, cp, [](const Mapping& m, uint32_t v) { return m.cp < v; });
+    return it != end && it->cp == cp ? it : nullptr;
+}
+
+void append_lowercase(std::u32string& out, uint32_t cp) {
+    if (const Mapping* m = find_mapping(kLowercase, kLowercaseCount, cp))
+        out.append(kMappingPool + m->offset, kMappingPool + m->offset + m->length);
+    else
+        out += static_cast<char32_t>(cp);
 }
 
 bool is_whitespace(uint32_t cp) {
@@ -65,6 +97,20 @@ std::vector<Char> decode_chars(std::string_view text) {
         i += len;
     }
     return chars;
+}
+
+std::string to_utf8(std::u32string_view cps) {
+    std::string out;
+    out.reserve(cps.size());
+    for (char32_t cp : cps) append_utf8(out, cp);
+    return out;
+}
+
+std::u32string to_code_points(std::string_view text) {
+    std::u32string out;
+    out.reserve(text.size());
+    for (const Char& c : decode_chars(text)) out += static_cast<char32_t>(c.cp);
+    return out;
 }
 
 void append_utf8(std::string& out, uint32_t cp) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <initializer_list>
-#include <set>
 #include <string_view>
 
 #include "base/error.hpp"
@@ -111,10 +110,24 @@ Vocab load_vocab(const gguf::File& f, const VocabDefaults& defaults) {
         detect(fim_sep, i, {"<|file_sep|>"});
     }
 
-    // End of generation: llama.cpp decides by token text, plus the ids above.
     std::set<int32_t> eog;
     for (int32_t id : {fim_pad, fim_rep, fim_sep, v.eos, eot, eom})
         if (id >= 0) eog.insert(id);
+    finish_vocab(v, std::move(eog));
+    if (f.has("tokenizer.ggml.scores")) {
+        const std::vector<double> scores = f.get_float_array("tokenizer.ggml.scores");
+        if (scores.size() < n)
+            fail(f.path(), ": tokenizer.ggml.scores has ", scores.size(), " entries for ", n,
+                 " tokens; the file is damaged, re-convert the model");
+        v.score.assign(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    return v;
+}
+
+void finish_vocab(Vocab& v, std::set<int32_t> eog) {
+    const size_t n = v.text.size();
+    const int32_t n_vocab = v.size();
+    // End of generation: llama.cpp decides by token text, plus the ids given.
     for (size_t i = 0; i < n; ++i) {
         if (one_of(v.text[i], {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<|flush|>",
                                "<|calls|>", "<end_of_turn>", "<|endoftext|>", "</s>", "<|eom_id|>", "<EOT>", "_<EOT>",
@@ -126,12 +139,12 @@ Vocab load_vocab(const gguf::File& f, const VocabDefaults& defaults) {
     }
     v.end_of_generation.assign(eog.begin(), eog.end());
 
+    v.special.clear();
     for (int32_t id = 0; id < n_vocab; ++id)
         if (v.has_attr(id, kAttrControl | kAttrUserDefined | kAttrUnknown)) v.special.push_back(id);
     std::stable_sort(v.special.begin(), v.special.end(), [&](int32_t a, int32_t b) {
         return v.text[static_cast<size_t>(a)].size() > v.text[static_cast<size_t>(b)].size();
     });
-    return v;
 }
 
 }  // namespace lmx

@@ -5,6 +5,7 @@
 // llama.cpp's llama_vocab::load does it.
 #include <cstdint>
 #include <string>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct VocabDefaults {
 struct Vocab {
     std::vector<std::string> text;   // as stored (byte-level symbols for BPE)
     std::vector<uint32_t> attr;      // TokenAttr bits
+    std::vector<float> score;        // SentencePiece scores (empty when the model has none)
     std::unordered_map<std::string, int32_t> ids;
     int32_t bos = -1, eos = -1;
     bool add_bos = false, add_eos = false;
@@ -48,5 +50,9 @@ struct Vocab {
 };
 
 Vocab load_vocab(const gguf::File& f, const VocabDefaults& defaults);
+
+// The end-of-generation set (eog plus every token llama.cpp recognizes by its text,
+// which also become control tokens) and the longest-first list of special tokens.
+void finish_vocab(Vocab& v, std::set<int32_t> eog);
 
 }  // namespace lmx

@@ -29,17 +29,19 @@ inline std::unique_ptr<Tokenizer> load_tokenizer(const std::string& path) {
     return Tokenizer::from_gguf(gguf::File::open(path));
 }
 
-// The GGUF bytes with tokenizer.ggml.pre set to pre (tools/gen_tokenizer_goldens.py
-// does the same splice).
-inline std::string with_pre(const std::string& gguf, const std::string& pre) {
-    const std::string key = "tokenizer.ggml.pre";
+// The GGUF bytes with the string value of key replaced (tools/gen_tokenizer_goldens.py
+// does the same splice for tokenizer.ggml.pre).
+inline std::string with_string(const std::string& gguf, const std::string& key, const std::string& value) {
     const size_t at = gguf.find(key) + key.size() + 4;  // past the key and its value type (string)
     uint64_t n;
     std::memcpy(&n, gguf.data() + at, 8);
-    const uint64_t new_n = pre.size();
+    const uint64_t new_n = value.size();
     std::string out = gguf.substr(0, at);
     out.append(reinterpret_cast<const char*>(&new_n), 8);
-    return out + pre + gguf.substr(at + 8 + n);
+    return out + value + gguf.substr(at + 8 + n);
+}
+inline std::string with_pre(const std::string& gguf, const std::string& pre) {
+    return with_string(gguf, "tokenizer.ggml.pre", pre);
 }
 
 // llama.cpp's gpt-2 test vocabulary, relabelled to use another pre-tokenizer.
