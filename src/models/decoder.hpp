@@ -17,6 +17,16 @@ struct DecoderConfig {
     float rms_eps = 1e-5f, rope_base = 10000.0f;
     ops::RopeLayout rope_layout = ops::RopeLayout::adjacent_pairs;
     bool tied_output = false;  // the output head reuses token_embd
+    bool qkv_bias = false;     // q, k and v projections add a bias (qwen2)
+    float embd_scale = 1.0f;   // token embeddings are multiplied by it (gemma3: sqrt(n_embd))
+    float attn_scale = 0;      // applied to q·k (1/sqrt(head_dim) unless the architecture says otherwise)
+    // Interleaved local/global attention (gemma3): of every swa_period layers the last
+    // is global, the others attend to the last sliding_window positions and rotate
+    // with their own RoPE base. sliding_window 0: every layer is global.
+    int sliding_window = 0, swa_period = 0;
+    float rope_base_local = 0;
+
+    bool is_local(int layer) const { return sliding_window > 0 && layer % swa_period < swa_period - 1; }
 };
 
 DecoderConfig read_decoder_config(const gguf::File& f);  // lmx::Error naming a missing key

@@ -12,6 +12,7 @@ namespace lmx::ops {
 // to different sequences at different positions: each attends only to its own
 // sequence's cache up to its own position, so a batch gives the same result as
 // running each sequence alone.
+// With a sliding window W a token at position p sees only positions p-W+1..p.
 class Attention final : public NamedOp {
 public:
     explicit Attention(const AttentionParams& p) : NamedOp("attention"), p_(p) {}
@@ -20,6 +21,7 @@ public:
         require_inputs(in, 5, 5);
         require(p_.n_heads > 0 && p_.n_kv_heads > 0 && p_.n_heads % p_.n_kv_heads == 0,
                 "heads ", p_.n_heads, " not a multiple of kv heads ", p_.n_kv_heads);
+        require(p_.window >= 0, "sliding window ", p_.window, " is negative");
         const int64_t qd = static_cast<int64_t>(p_.n_heads) * p_.head_dim;
         const int64_t kvd = static_cast<int64_t>(p_.n_kv_heads) * p_.head_dim;
         require(in[0]->dims.size() == 2 && in[0]->dims[1] == qd, "q must be [T, ", qd, "]");
@@ -53,7 +55,7 @@ public:
                 }
             }
         });
-        // 2. every (token, head) pair attends over its sequence's positions 0..pos
+        // 2. every (token, head) pair attends over its sequence's positions first..pos
         const int64_t n_ctx = kv->n_ctx();
         const int group = p_.n_heads / p_.n_kv_heads;
         const int nth = ctx.pool.size();
@@ -67,8 +69,9 @@ public:
                 const int h = static_cast<int>(job % p_.n_heads), kh = h / group;
                 const float* q = in[0].as<float>() + t * qd + h * hd;
                 const int64_t n_pos = pos[t] + 1;
+                const int64_t first = p_.window > 0 && n_pos > p_.window ? n_pos - p_.window : 0;
                 float max_s = -INFINITY;
-                for (int64_t j = 0; j < n_pos; j++) {
+                for (int64_t j = first; j < n_pos; j++) {
                     const uint16_t* k = kv->key(p_.layer, seq[t], j) + kh * hd;
                     float s = 0;
                     for (int i = 0; i < hd; i++) s += q[i] * fp16_to_fp32(k[i]);
@@ -77,9 +80,9 @@ public:
                     max_s = s > max_s ? s : max_s;
                 }
                 float sum = 0;
-                for (int64_t j = 0; j < n_pos; j++) sum += (scores[j] = std::exp(scores[j] - max_s));
+                for (int64_t j = first; j < n_pos; j++) sum += (scores[j] = std::exp(scores[j] - max_s));
                 for (int i = 0; i < hd; i++) acc[i] = 0;
-                for (int64_t j = 0; j < n_pos; j++) {
+                for (int64_t j = first; j < n_pos; j++) {
                     const uint16_t* v = kv->value(p_.layer, seq[t], j) + kh * hd;
                     const float w = scores[j];
                     for (int i = 0; i < hd; i++) acc[i] += w * fp16_to_fp32(v[i]);

@@ -1,9 +1,33 @@
 #include <cmath>
 
+#include "base/fp16.hpp"
 #include "ops/op_base.hpp"
 #include "ops/ops.hpp"
 
 namespace lmx::ops {
+
+// Unary f32 op y = x * s.
+class Scale final : public NamedOp {
+public:
+    explicit Scale(float s) : NamedOp("scale"), s_(s) {}
+    std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
+        require_inputs(in, 1, 1);
+        require(in[0]->dtype == DType::F32, "input must be f32");
+        return {{DType::F32, in[0]->dims}};
+    }
+    void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
+        const float* x = in[0].as<float>();
+        float* y = out[0].as<float>();
+        parallel_for(ctx, in[0].elements(), [&](int64_t lo, int64_t hi) {
+            for (int64_t i = lo; i < hi; i++) y[i] = x[i] * s_;
+        }, 16384);
+    }
+
+private:
+    float s_;
+};
+
+OpPtr scale(float s) { return std::make_shared<Scale>(s); }
 
 // Binary f32 ops over two same-shaped inputs.
 template <class F>
@@ -36,6 +60,18 @@ OpPtr add() { return make_binary("add", [](float a, float b) { return a + b; });
 
 OpPtr swiglu() {
     return make_binary("swiglu", [](float gate, float up) { return gate / (1.0f + std::exp(-gate)) * up; });
+}
+
+float gelu_ggml(float x) {
+    if (x <= -10.0f) return 0.0f;
+    if (x >= 10.0f) return x;
+    const float h = fp16_to_fp32(fp32_to_fp16(x));
+    constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f, kCoefA = 0.044715f;
+    return fp16_to_fp32(fp32_to_fp16(0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + kCoefA * h * h)))));
+}
+
+OpPtr geglu() {
+    return make_binary("geglu", [](float gate, float up) { return gelu_ggml(gate) * up; });
 }
 
 }  // namespace lmx::ops

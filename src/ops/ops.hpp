@@ -15,10 +15,18 @@ OpPtr embed();
 OpPtr matmul();
 // rms_norm(x f32 [R, D], weight f32 [D]) -> x / sqrt(mean(x²) + eps) * weight.
 OpPtr rms_norm(float eps);
+// head_rms_norm(x f32 [R, n_heads * D], weight f32 [D]): rms_norm of each head on its
+// own, sharing one weight (gemma3's QK-norm).
+OpPtr head_rms_norm(float eps, int n_heads);
 // add(a, b) -> a + b, same dims.
 OpPtr add();
 // swiglu(gate, up) -> silu(gate) * up, same dims.
 OpPtr swiglu();
+// geglu(gate, up) -> gelu(gate) * up, same dims; gelu is the tanh approximation as
+// ggml's CPU backend computes it (see gelu_ggml).
+OpPtr geglu();
+// scale(x f32) -> x * s.
+OpPtr scale(float s);
 // gather_rows(x f32 [T, D], rows i32 [O]) -> f32 [O, D]: the rows whose outputs were requested.
 OpPtr gather_rows();
 
@@ -39,10 +47,17 @@ struct AttentionParams {
     int n_kv_heads = 0;
     int head_dim = 0;
     float scale = 0;  // applied to q·k
+    int window = 0;   // > 0: sliding window, a token attends only to the last `window` positions
 };
 // attention(q [T, H*D], k [T, Hkv*D], v [T, Hkv*D], positions i32 [T], seq_ids i32 [T]) -> [T, H*D].
 // Writes k and v into the context's KV cache at (seq, position), then lets every token
-// attend causally to its own sequence's cached positions 0..position.
+// attend causally to its own sequence's cached positions 0..position (with a window:
+// position-window+1..position, as llama.cpp's standard sliding-window mask).
 OpPtr attention(const AttentionParams& p);
+
+// GELU, tanh approximation, as ggml's CPU backend computes it: the input rounded to
+// fp16 and the result rounded to fp16 (ggml reads a table of fp16 results indexed by
+// the fp16 input), with the tails cut at |x| >= 10.
+float gelu_ggml(float x);
 
 }  // namespace lmx::ops

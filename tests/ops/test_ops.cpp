@@ -1,52 +1,17 @@
 // Each op against a naive double-precision reference written from the formula.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
-#include <random>
 
 #include "base/error.hpp"
 #include "base/fp16.hpp"
-#include "base/thread_pool.hpp"
-#include "graph/executor.hpp"
-#include "kernels/kernels.hpp"
-#include "ops/kv_cache.hpp"
-#include "ops/ops.hpp"
+#include "op_test_util.hpp"
 #include "tensor/dequantize.hpp"
 
 using namespace lmx;
 using namespace lmx::graph;
-
-namespace {
-
-std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.0f, scale);
-    std::vector<float> v(n);
-    for (float& x : v) x = d(rng);
-    return v;
-}
-
-Tensor f32(std::vector<float>& v, Dims d) { return {DType::F32, std::move(d), v.data()}; }
-Tensor i32(std::vector<int32_t>& v) { return {DType::I32, {static_cast<int64_t>(v.size())}, v.data()}; }
-
-// Runs a one-node graph whose inputs are all graph inputs with the given dims.
-struct OneOp {
-    Graph g;
-    std::vector<ValueId> ins;
-    OneOp(ops::OpPtr op, const std::vector<std::pair<DType, Dims>>& inputs) {
-        for (size_t i = 0; i < inputs.size(); i++) ins.push_back(g.add_input("in" + std::to_string(i), inputs[i].first, inputs[i].second));
-        g.mark_output(g.add(std::move(op), ins, "out"));
-    }
-    std::vector<float> run(const std::vector<Tensor>& inputs, int threads = 2, ops::KvCache* kv = nullptr) {
-        ThreadPool pool(threads);
-        ExecContext ctx(pool, kernels::best_table(), kv);
-        Executor ex(g);
-        Tensor out = ex.run(ctx, inputs).at(0);
-        return {out.as<float>(), out.as<float>() + out.elements()};
-    }
-};
-
-}  // namespace
+using namespace lmx::test;
 
 TEST(Ops, RmsNormMatchesFormula) {
     const int64_t t = 3, d = 576;
@@ -136,8 +101,50 @@ TEST(Ops, EmbedDequantizesRowsAndRejectsBadIds) {
     EXPECT_THROW(g.run({f32(tf, {vocab, d}), i32(bad)}), Error);
 }
 
-// Two sequences interleaved in one batch, with a GQA head ratio of 3, against a
-// naive causal softmax attention over fp16-rounded keys and values.
+namespace {
+
+// Naive causal softmax attention over fp16-rounded keys and values, for tokens of
+// several sequences in one batch (each batch position holds a new key and value);
+// window > 0 limits each token to the keys at positions pos-window+1..pos.
+std::vector<double> naive_attention(const std::vector<float>& q, const std::vector<float>& k, const std::vector<float>& v,
+                                    const std::vector<int32_t>& pos, const std::vector<int32_t>& seq, int H, int Hkv, int D,
+                                    float scale, int window) {
+    const size_t t = pos.size(), qd = size_t(H * D), kvd = size_t(Hkv * D), group = size_t(H / Hkv);
+    auto h16 = [](float x) { return double(fp16_to_fp32(fp32_to_fp16(x))); };
+    std::vector<double> out(t * qd);
+    for (size_t i = 0; i < t; i++)
+        for (size_t h = 0; h < size_t(H); h++) {
+            std::vector<double> w;
+            std::vector<size_t> js;
+            for (size_t j = 0; j < t; j++)  // same sequence, not later in it, inside the window
+                if (seq[j] == seq[i] && pos[j] <= pos[i] && (window == 0 || pos[j] > pos[i] - window)) {
+                    double s = 0;
+                    for (size_t d = 0; d < size_t(D); d++) s += q[i * qd + h * size_t(D) + d] * h16(k[j * kvd + (h / group) * size_t(D) + d]);
+                    w.push_back(s * scale);
+                    js.push_back(j);
+                }
+            double mx = *std::max_element(w.begin(), w.end()), sum = 0;
+            for (double& x : w) sum += (x = std::exp(x - mx));
+            for (size_t d = 0; d < size_t(D); d++)
+                for (size_t n = 0; n < js.size(); n++)
+                    out[i * qd + h * size_t(D) + d] += w[n] / sum * h16(v[js[n] * kvd + (h / group) * size_t(D) + d]);
+        }
+    return out;
+}
+
+ops::OpPtr attention_op(int H, int Hkv, int D, float scale, int window) {
+    ops::AttentionParams p{0, H, Hkv, D, scale};
+    p.window = window;
+    return ops::attention(p);
+}
+
+std::vector<std::pair<DType, Dims>> attention_inputs(int64_t qd, int64_t kvd) {
+    return {{DType::F32, {kTokens, qd}}, {DType::F32, {kTokens, kvd}}, {DType::F32, {kTokens, kvd}}, {DType::I32, {kTokens}}, {DType::I32, {kTokens}}};
+}
+
+}  // namespace
+
+// Two sequences interleaved in one batch, with a GQA head ratio of 3.
 TEST(Ops, AttentionMixedSequencesMatchesNaive) {
     const int H = 6, Hkv = 2, D = 8;
     const int64_t qd = H * D, kvd = Hkv * D;
@@ -145,33 +152,52 @@ TEST(Ops, AttentionMixedSequencesMatchesNaive) {
     const int64_t t = static_cast<int64_t>(pos.size());
     auto q = random_vec(static_cast<size_t>(t * qd), 8), k = random_vec(static_cast<size_t>(t * kvd), 9), v = random_vec(static_cast<size_t>(t * kvd), 10);
     const float scale = 1.0f / std::sqrt(float(D));
-    OneOp g(ops::attention({0, H, Hkv, D, scale}), {{DType::F32, {kTokens, qd}}, {DType::F32, {kTokens, kvd}},
-                                                    {DType::F32, {kTokens, kvd}}, {DType::I32, {kTokens}}, {DType::I32, {kTokens}}});
+    OneOp g(attention_op(H, Hkv, D, scale, 0), attention_inputs(qd, kvd));
     ops::KvCache kv(1, kvd, 2, 16);
     auto y = g.run({f32(q, {t, qd}), f32(k, {t, kvd}), f32(v, {t, kvd}), i32(pos), i32(seq)}, 2, &kv);
-    auto h16 = [](float x) { return double(fp16_to_fp32(fp32_to_fp16(x))); };
-    for (int64_t i = 0; i < t; i++)
-        for (int h = 0; h < H; h++) {
-            std::vector<double> w;
-            std::vector<int64_t> js;
-            for (int64_t j = 0; j < t; j++)  // same sequence, not later in it
-                if (seq[size_t(j)] == seq[size_t(i)] && pos[size_t(j)] <= pos[size_t(i)]) {
-                    double s = 0;
-                    for (int d = 0; d < D; d++) s += q[size_t(i * qd + h * D + d)] * h16(k[size_t(j * kvd + (h / 3) * D + d)]);
-                    w.push_back(s * scale);
-                    js.push_back(j);
-                }
-            double mx = *std::max_element(w.begin(), w.end()), sum = 0;
-            for (double& x : w) sum += (x = std::exp(x - mx));
-            for (int d = 0; d < D; d++) {
-                double ref = 0;
-                for (size_t n = 0; n < js.size(); n++) ref += w[n] / sum * h16(v[size_t(js[n] * kvd + (h / 3) * D + d)]);
-                EXPECT_NEAR(y[size_t(i * qd + h * D + d)], ref, 1e-5) << "token " << i << " head " << h;
-            }
-        }
+    const std::vector<double> ref = naive_attention(q, k, v, pos, seq, H, Hkv, D, scale, 0);
+    for (size_t i = 0; i < ref.size(); i++) EXPECT_NEAR(y[i], ref[i], 1e-5) << "output " << i;
     std::vector<int32_t> far = {16}, s0 = {0};
     auto q1 = random_vec(size_t(qd), 11), k1 = random_vec(size_t(kvd), 12);
     EXPECT_THROW(g.run({f32(q1, {1, qd}), f32(k1, {1, kvd}), f32(k1, {1, kvd}), i32(far), i32(s0)}, 1, &kv), Error);
+}
+
+// A sliding window of 3 over two sequences of 7 and 2 tokens: the late tokens of the
+// long one no longer see its first positions; the short one never reaches the window.
+// Then decoding one more token of the long sequence sees only the cached positions
+// 5..7, and differs from what it sees without a window.
+TEST(Ops, AttentionSlidingWindowMatchesNaive) {
+    const int H = 4, Hkv = 2, D = 8, W = 3;
+    const int64_t qd = H * D, kvd = Hkv * D;
+    std::vector<int32_t> pos = {0, 1, 0, 2, 3, 1, 4, 5, 6}, seq = {0, 0, 1, 0, 0, 1, 0, 0, 0};
+    const int64_t t = static_cast<int64_t>(pos.size());
+    auto q = random_vec(static_cast<size_t>(t * qd), 20), k = random_vec(static_cast<size_t>(t * kvd), 21), v = random_vec(static_cast<size_t>(t * kvd), 22);
+    const float scale = 1.0f / std::sqrt(float(D));
+    OneOp g(attention_op(H, Hkv, D, scale, W), attention_inputs(qd, kvd));
+    ops::KvCache kv(1, kvd, 2, 16);
+    auto y = g.run({f32(q, {t, qd}), f32(k, {t, kvd}), f32(v, {t, kvd}), i32(pos), i32(seq)}, 2, &kv);
+    const std::vector<double> ref = naive_attention(q, k, v, pos, seq, H, Hkv, D, scale, W);
+    for (size_t i = 0; i < ref.size(); i++) EXPECT_NEAR(y[i], ref[i], 1e-5) << "output " << i;
+
+    // one more token at position 7 of sequence 0, attending to the cache
+    std::vector<int32_t> p7 = {7}, s0 = {0};
+    auto q7 = random_vec(size_t(qd), 23), k7 = random_vec(size_t(kvd), 24), v7 = random_vec(size_t(kvd), 25);
+    auto y7 = g.run({f32(q7, {1, qd}), f32(k7, {1, kvd}), f32(v7, {1, kvd}), i32(p7), i32(s0)}, 2, &kv);
+    std::vector<float> qa = q, ka = k, va = v;
+    qa.insert(qa.end(), q7.begin(), q7.end());
+    ka.insert(ka.end(), k7.begin(), k7.end());
+    va.insert(va.end(), v7.begin(), v7.end());
+    std::vector<int32_t> pa = pos, sa = seq;
+    pa.push_back(7);
+    sa.push_back(0);
+    const std::vector<double> ref7 = naive_attention(qa, ka, va, pa, sa, H, Hkv, D, scale, W);
+    const std::vector<double> unwindowed = naive_attention(qa, ka, va, pa, sa, H, Hkv, D, scale, 0);
+    double moved = 0;
+    for (size_t i = 0; i < size_t(qd); i++) {
+        EXPECT_NEAR(y7[i], ref7[size_t(t * qd) + i], 1e-5) << "output " << i;
+        moved = std::max(moved, std::fabs(unwindowed[size_t(t * qd) + i] - ref7[size_t(t * qd) + i]));
+    }
+    EXPECT_GT(moved, 0.05) << "the window must change what the last token sees";
 }
 
 TEST(Ops, GatherRowsPicksRequestedRows) {

@@ -1,0 +1,45 @@
+#include "models/graph_builder.hpp"
+
+#include "base/error.hpp"
+
+namespace lmx::models {
+
+using graph::Dims;
+using graph::ValueId;
+
+GraphBuilder::Inputs GraphBuilder::add_inputs() {
+    return {g_.add_input("tokens", DType::I32, {graph::kTokens}), g_.add_input("positions", DType::I32, {graph::kTokens}),
+            g_.add_input("seq_ids", DType::I32, {graph::kTokens}), g_.add_input("output_rows", DType::I32, {graph::kOutputs})};
+}
+
+ValueId GraphBuilder::weight(const std::string& name, Dims dims) {
+    const gguf::TensorInfo* t = f_.tensor(name);
+    if (!t) fail(f_.path(), ": tensor '", name, "' is missing (architecture ", c_.arch, ")");
+    Dims ggml_order(dims.rbegin(), dims.rend());
+    if (t->shape != ggml_order)
+        fail(f_.path(), ": tensor '", name, "' has shape ", graph::dims_to_string(Dims(t->shape.rbegin(), t->shape.rend())),
+             ", expected ", graph::dims_to_string(dims));
+    return g_.add_constant(name, t->dtype, std::move(dims), t->data);
+}
+
+ValueId GraphBuilder::layer_weight(int layer, std::string_view suffix, Dims dims) {
+    std::string name = "blk.";  // built by appending: g++ 12 warns falsely (-Wrestrict) on operator+ chains
+    name.append(std::to_string(layer)).append(".").append(suffix);
+    return weight(name, std::move(dims));
+}
+
+std::string GraphBuilder::layer_prefix(int layer) {
+    std::string p = "l";
+    p.append(std::to_string(layer)).append(".");
+    return p;
+}
+
+void GraphBuilder::add_logits(ValueId x, ValueId output_rows, ValueId token_embd) {
+    // Only the requested rows go through the final norm and the (large) output head.
+    x = g_.add(ops::gather_rows(), {x, output_rows}, "outputs");
+    x = g_.add(ops::rms_norm(c_.rms_eps), {x, weight("output_norm.weight", {c_.n_embd})}, "output_norm");
+    ValueId head = c_.tied_output ? token_embd : weight("output.weight", {c_.n_vocab, c_.n_embd});
+    g_.mark_output(g_.add(ops::matmul(), {x, head}, "logits"));
+}
+
+}  // namespace lmx::models
