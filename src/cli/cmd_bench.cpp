@@ -1,4 +1,5 @@
 // lmx bench: prompt-processing and generation speed, like llama-bench.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,7 +18,7 @@ namespace {
 struct BenchArgs {
     std::string model;
     int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
-    bool as_json = false;
+    bool as_json = false, profile = false;
 };
 
 struct Stats {
@@ -37,18 +38,34 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Per-op share of the measured time, most expensive first (per repetition).
+void print_profile(const char* what, const std::map<std::string, graph::ExecContext::OpTime>& ops, int reps) {
+    double total = 0;
+    for (const auto& [name, t] : ops) total += t.ms;
+    std::vector<std::pair<std::string, graph::ExecContext::OpTime>> rows(ops.begin(), ops.end());
+    std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.second.ms > y.second.ms; });
+    std::fprintf(stderr, "%s: %.1f ms per repetition in ops\n", what, total / reps);
+    for (const auto& [name, t] : rows)
+        std::fprintf(stderr, "  %-14s %9.2f ms  %5.1f%%  %8lld calls\n", name.c_str(), t.ms / reps, 100.0 * t.ms / total,
+                     static_cast<long long>(t.calls / reps));
+}
+
 void run_bench(const BenchArgs& a) {
     auto model = Model::load(a.model.empty() ? default_model_path() : a.model);
     Session session(model, {a.threads, a.n_prompt + a.n_gen + 1, 1});
     std::mt19937 rng(1234);  // random token ids: speed does not depend on the text
     std::uniform_int_distribution<int32_t> tok(0, model->config().n_vocab - 1);
+    std::map<std::string, graph::ExecContext::OpTime> pp_ops, tg_ops;
     std::vector<double> pp, tg;
     for (int rep = 0; rep < a.reps + 1; rep++) {  // the first repetition warms up and is dropped
         Batch b;
         for (int i = 0; i < a.n_prompt; i++) b.add(tok(rng), i, 0, i + 1 == a.n_prompt);
+        const bool measured = rep > 0 && a.profile;
+        session.set_profile(measured ? &pp_ops : nullptr);
         auto t0 = std::chrono::steady_clock::now();
         if (a.n_prompt > 0) session.decode(b);
         const double pp_s = seconds_since(t0);
+        session.set_profile(measured ? &tg_ops : nullptr);
         t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < a.n_gen; i++) {
             b.clear();
@@ -59,6 +76,11 @@ void run_bench(const BenchArgs& a) {
         if (rep == 0) continue;
         if (a.n_prompt > 0) pp.push_back(a.n_prompt / pp_s);
         if (a.n_gen > 0) tg.push_back(a.n_gen / tg_s);
+    }
+    session.set_profile(nullptr);
+    if (a.profile) {
+        print_profile("prompt processing", pp_ops, a.reps);
+        print_profile("generation", tg_ops, a.reps);
     }
     const Stats p = pp.empty() ? Stats{} : stats(pp), g = tg.empty() ? Stats{} : stats(tg);
     if (a.as_json) {
@@ -87,6 +109,7 @@ void add_bench(CLI::App& app) {
     c->add_option("-t,--threads", a->threads, "threads (default: all cores)")->check(CLI::Range(0, 512));
     c->add_option("-r,--reps", a->reps, "repetitions (after one warm-up)")->check(CLI::Range(1, 1000));
     c->add_flag("--json", a->as_json, "print JSON");
+    c->add_flag("--profile", a->profile, "print the time spent in each op (stderr)");
     c->callback([a] { run_bench(*a); });
 }
 

@@ -3,6 +3,8 @@
 // this CPU, reusable scratch memory, and the state of stateful ops.
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace lmx {
@@ -19,6 +21,13 @@ struct ExecContext {
     ThreadPool& pool;
     const kernels::Table& kernels;
     ops::KvCache* kv_cache = nullptr;
+
+    // When set, the executor adds each node's wall time to its op's entry.
+    struct OpTime {
+        double ms = 0;
+        int64_t calls = 0;
+    };
+    std::map<std::string, OpTime>* profile = nullptr;
 
     // Scratch bytes valid until the next call (ops run one at a time, so one buffer serves all).
     void* scratch(size_t bytes);

@@ -1,6 +1,7 @@
 #include "graph/executor.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/error.hpp"
 
@@ -122,7 +123,15 @@ std::vector<Tensor> Executor::run(ExecContext& ctx, const std::vector<Tensor>& i
         out.clear();
         for (ValueId id : node.inputs) in.push_back(bound[static_cast<size_t>(id)]);
         for (ValueId id : node.outputs) out.push_back(bound[static_cast<size_t>(id)]);
+        if (!ctx.profile) {
+            node.op->run(ctx, in, out);
+            continue;
+        }
+        const auto t0 = std::chrono::steady_clock::now();
         node.op->run(ctx, in, out);
+        auto& entry = (*ctx.profile)[std::string(node.op->name())];
+        entry.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        entry.calls++;
     }
     std::vector<Tensor> result;
     for (ValueId id : g_.outputs()) result.push_back(bound[static_cast<size_t>(id)]);

@@ -10,6 +10,9 @@ void add_avx2_kernels(Table& t) {
     t.quantize[static_cast<int>(DType::Q8_1)] = avx2::quantize_row_q8_1;
     t.quantize[static_cast<int>(DType::Q8_K)] = avx2::quantize_row_q8_K;
 
+    t.dot_f16_f32 = avx2::dot_f16_f32;
+    t.axpy_f16 = avx2::axpy_f16;
+
     t.weight[static_cast<int>(DType::F32)].vec_dot = avx2::vec_dot_f32;
     t.weight[static_cast<int>(DType::F16)].vec_dot = avx2::vec_dot_f16;
     t.weight[static_cast<int>(DType::Q4_0)].vec_dot = avx2::vec_dot_q4_0_q8_0;

@@ -16,6 +16,9 @@
 
 namespace lmx::kernels::avx512 {
 
+float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);  // avx512_attention.cpp
+void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
+
 // Blocks go in fours: their 8 fp16 scales sit at fixed offsets inside 64-128 bytes, so
 // a few wide loads, one or two permutes and one vcvtph2ps fetch them all (converting per
 // block costs as much as the integer dot itself). Two accumulators, one per block pair.
@@ -85,6 +88,52 @@ static float q4_1_q8_1(int64_t n, const void* w, const void* a) {
     return sum;
 }
 
+// q4_1_q8_1 for nr activation rows: each row's arithmetic is exactly the single-row
+// kernel's (same accumulators, same order), only the nibble unpacking is shared.
+template <int NR>
+static void q4_1_q8_1_rows_n(int64_t n, const block_q4_1* x, const void* const* a, float* out) {
+    const int64_t nb = n / QK8_1;
+    const block_q8_1* y[NR];
+    __m512 acc0[NR], acc1[NR];
+    __m256 acc_m[NR];
+    for (int r = 0; r < NR; r++) {
+        y[r] = static_cast<const block_q8_1*>(a[r]);
+        acc0[r] = acc1[r] = _mm512_setzero_ps();
+        acc_m[r] = _mm256_setzero_ps();
+    }
+    int64_t ib = 0;
+    for (; ib + 4 <= nb; ib += 4) {
+        const __m512i w01 = unpack_nibble_pair(x[ib].qs, x[ib + 1].qs);
+        const __m512i w23 = unpack_nibble_pair(x[ib + 2].qs, x[ib + 3].qs);
+        for (int r = 0; r < NR; r++) {
+            const block_q8_1* yr = y[r] + ib;
+            const __m256 d = q4_1_quad_scales(x + ib, yr);
+            acc_m[r] = _mm256_add_ps(acc_m[r], d);
+            const __m512i dot01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w01, load_pair(yr[0].qs, yr[1].qs));
+            const __m512i dot23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w23, load_pair(yr[2].qs, yr[3].qs));
+            acc0[r] = _mm512_fmadd_ps(spread_pair(d, 0, 2), _mm512_cvtepi32_ps(dot01), acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(spread_pair(d, 4, 6), _mm512_cvtepi32_ps(dot23), acc1[r]);
+        }
+    }
+    for (int r = 0; r < NR; r++) {
+        alignas(32) float m[8];
+        _mm256_store_ps(m, acc_m[r]);
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r])) + ((m[1] + m[3]) + (m[5] + m[7]));
+        if (ib < nb) sum += avx2::vec_dot_q4_1_q8_1((nb - ib) * QK8_1, x + ib, y[r] + ib);
+        out[r] = sum;
+    }
+}
+
+static void q4_1_q8_1_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
+    const auto* x = static_cast<const block_q4_1*>(w);
+    switch (nr) {
+        case 4: q4_1_q8_1_rows_n<4>(n, x, a, out); break;
+        case 3: q4_1_q8_1_rows_n<3>(n, x, a, out); break;
+        case 2: q4_1_q8_1_rows_n<2>(n, x, a, out); break;
+        default: q4_1_q8_1_rows_n<1>(n, x, a, out); break;
+    }
+}
+
 // [dx0*dy0, ..., dx3*dy3, -, -, -, -] of 4 Q8_0 blocks: their d are words 0, 17, 34, 51 of 128 bytes.
 static __m256 q8_0_quad_scales(const block_q8_0* x, const block_q8_0* y) {
     const auto* xb = reinterpret_cast<const uint8_t*>(x);
@@ -129,7 +178,10 @@ static float q8_0_q8_0(int64_t n, const void* w, const void* a) {
 namespace lmx::kernels {
 
 void add_avx512_kernels(Table& t) {
+    t.dot_f16_f32 = avx512::dot_f16_f32;
+    t.axpy_f16 = avx512::axpy_f16;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx512::q4_1_q8_1;
+    t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx512::q4_1_q8_1_rows;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx512::q8_0_q8_0;
 }
 

@@ -18,18 +18,31 @@ using QuantizeRowFn = void (*)(const float* x, void* y, int64_t n);
 // Dot product of one weight row (w) and one activation row (a) already quantized
 // to the weight type's activation type; n elements.
 using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+// The same for one weight row and nr <= kMaxDotRows activation rows: out[r] = w · a[r],
+// bit-identical to nr calls of the type's vec_dot (so batching never changes results);
+// the weight block is unpacked once for all rows.
+constexpr int kMaxDotRows = 4;
+using VecDotRowsFn = void (*)(int64_t n, const void* w, const void* const* a, int nr, float* out);
+
+// Attention over an fp16 KV cache: dot of fp16 keys with an f32 query, and
+// acc += a * fp16 values.
+using DotF16F32Fn = float (*)(int64_t n, const uint16_t* x, const float* y);
+using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
 
 constexpr int kMaxDType = 40;
 
 struct WeightKernels {
     DType act_type = DType::F32;  // activation format this weight type multiplies with
     VecDotFn vec_dot = nullptr;   // nullptr: type not supported for matmul
+    VecDotRowsFn vec_dot_rows = nullptr;  // nullptr: call vec_dot per row
 };
 
 struct Table {
     Isa isa = Isa::scalar;
     WeightKernels weight[kMaxDType];    // indexed by the weight DType's value
     QuantizeRowFn quantize[kMaxDType];  // indexed by the activation DType's value
+    DotF16F32Fn dot_f16_f32 = nullptr;
+    AxpyF16Fn axpy_f16 = nullptr;
 };
 
 std::vector<Isa> available_isas();  // scalar first, then what this CPU runs

@@ -16,6 +16,9 @@ void add_scalar_kernels(Table& t) {
     t.quantize[static_cast<int>(DType::Q8_1)] = quantize_row_q8_1;
     t.quantize[static_cast<int>(DType::Q8_K)] = quantize_row_q8_K;
 
+    t.dot_f16_f32 = dot_f16_f32;
+    t.axpy_f16 = axpy_f16;
+
     set(t, DType::F32, DType::F32, vec_dot_f32);
     set(t, DType::F16, DType::F16, vec_dot_f16);
     set(t, DType::BF16, DType::F32, vec_dot_bf16_f32);

@@ -14,6 +14,8 @@ namespace lmx::ops {
 // running each sequence alone.
 // With a sliding window W a token at position p sees only positions p-W+1..p.
 class Attention final : public NamedOp {
+    static constexpr int kMaxGroup = 64;  // query heads per kv head (GQA group size)
+
 public:
     explicit Attention(const AttentionParams& p) : NamedOp("attention"), p_(p) {}
 
@@ -22,6 +24,7 @@ public:
         require(p_.n_heads > 0 && p_.n_kv_heads > 0 && p_.n_heads % p_.n_kv_heads == 0,
                 "heads ", p_.n_heads, " not a multiple of kv heads ", p_.n_kv_heads);
         require(p_.window >= 0, "sliding window ", p_.window, " is negative");
+        require(p_.n_heads / p_.n_kv_heads <= kMaxGroup, "more than ", kMaxGroup, " query heads per kv head");
         const int64_t qd = static_cast<int64_t>(p_.n_heads) * p_.head_dim;
         const int64_t kvd = static_cast<int64_t>(p_.n_kv_heads) * p_.head_dim;
         require(in[0]->dims.size() == 2 && in[0]->dims[1] == qd, "q must be [T, ", qd, "]");
@@ -55,40 +58,44 @@ public:
                 }
             }
         });
-        // 2. every (token, head) pair attends over its sequence's positions first..pos
+        // 2. every (token, kv head) job attends over its sequence's positions first..pos for
+        //    the query heads sharing that kv head, so each cached row is read once per group
         const int64_t n_ctx = kv->n_ctx();
         const int group = p_.n_heads / p_.n_kv_heads;
-        const int nth = ctx.pool.size();
-        auto* scratch = static_cast<float*>(ctx.scratch(static_cast<size_t>(nth) * static_cast<size_t>(n_ctx + hd) * sizeof(float)));
+        const size_t per_thread = static_cast<size_t>(group) * static_cast<size_t>(n_ctx + hd);
+        auto* scratch = static_cast<float*>(ctx.scratch(static_cast<size_t>(ctx.pool.size()) * per_thread * sizeof(float)));
         ctx.pool.run([&](int ith, int n_threads) {
-            float* scores = scratch + static_cast<size_t>(ith) * static_cast<size_t>(n_ctx + hd);
-            float* acc = scores + n_ctx;
-            Range r = split_range(n_tok * p_.n_heads, ith, n_threads);
+            float* scores = scratch + static_cast<size_t>(ith) * per_thread;  // [group][n_ctx]
+            float* acc = scores + static_cast<size_t>(group) * static_cast<size_t>(n_ctx);  // [group][hd]
+            Range r = split_range(n_tok * p_.n_kv_heads, ith, n_threads);
             for (int64_t job = r.begin; job < r.end; job++) {
-                const int64_t t = job / p_.n_heads;
-                const int h = static_cast<int>(job % p_.n_heads), kh = h / group;
-                const float* q = in[0].as<float>() + t * qd + h * hd;
+                const int64_t t = job / p_.n_kv_heads;
+                const int kh = static_cast<int>(job % p_.n_kv_heads);
+                const float* q = in[0].as<float>() + t * qd + static_cast<int64_t>(kh) * group * hd;
                 const int64_t n_pos = pos[t] + 1;
                 const int64_t first = p_.window > 0 && n_pos > p_.window ? n_pos - p_.window : 0;
-                float max_s = -INFINITY;
+                float max_s[kMaxGroup], sum[kMaxGroup];
+                for (int g = 0; g < group; g++) max_s[g] = -INFINITY, sum[g] = 0;
                 for (int64_t j = first; j < n_pos; j++) {
                     const uint16_t* k = kv->key(p_.layer, seq[t], j) + kh * hd;
-                    float s = 0;
-                    for (int i = 0; i < hd; i++) s += q[i] * fp16_to_fp32(k[i]);
-                    s *= p_.scale;
-                    scores[j] = s;
-                    max_s = s > max_s ? s : max_s;
+                    for (int g = 0; g < group; g++) {
+                        const float s = ctx.kernels.dot_f16_f32(hd, k, q + g * hd) * p_.scale;
+                        scores[g * n_ctx + j] = s;
+                        max_s[g] = s > max_s[g] ? s : max_s[g];
+                    }
                 }
-                float sum = 0;
-                for (int64_t j = first; j < n_pos; j++) sum += (scores[j] = std::exp(scores[j] - max_s));
-                for (int i = 0; i < hd; i++) acc[i] = 0;
+                for (int g = 0; g < group; g++) {
+                    float* sg = scores + g * n_ctx;
+                    for (int64_t j = first; j < n_pos; j++) sum[g] += (sg[j] = std::exp(sg[j] - max_s[g]));
+                }
+                for (int i = 0; i < group * hd; i++) acc[i] = 0;
                 for (int64_t j = first; j < n_pos; j++) {
                     const uint16_t* v = kv->value(p_.layer, seq[t], j) + kh * hd;
-                    const float w = scores[j];
-                    for (int i = 0; i < hd; i++) acc[i] += w * fp16_to_fp32(v[i]);
+                    for (int g = 0; g < group; g++) ctx.kernels.axpy_f16(hd, scores[g * n_ctx + j], v, acc + g * hd);
                 }
-                float* o = out[0].as<float>() + t * qd + h * hd;
-                for (int i = 0; i < hd; i++) o[i] = acc[i] / sum;
+                float* o = out[0].as<float>() + t * qd + static_cast<int64_t>(kh) * group * hd;
+                for (int g = 0; g < group; g++)
+                    for (int i = 0; i < hd; i++) o[g * hd + i] = acc[g * hd + i] / sum[g];
             }
         });
     }

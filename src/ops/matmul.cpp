@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "ops/op_base.hpp"
 #include "ops/ops.hpp"
 
@@ -42,11 +44,21 @@ public:
         float* y = out[0].as<float>();
         const uint8_t* wd = w.as<uint8_t>();
         parallel_for(ctx, n, [&](int64_t b, int64_t e) {
+            const void* a[kernels::kMaxDotRows];
+            float dots[kernels::kMaxDotRows];
             for (int64_t j = b; j < e; j++) {
                 const uint8_t* wrow = wd + static_cast<size_t>(j) * w_bytes;
                 const float bj = bias ? bias[j] : 0.0f;
-                for (int64_t r = 0; r < rows; r++)
-                    y[r * n + j] = wk.vec_dot(k, wrow, act + static_cast<size_t>(r) * a_bytes) + bj;
+                int64_t r = 0;
+                if (wk.vec_dot_rows) {  // activation rows in groups: the weight row is unpacked once per group
+                    for (; r + 1 < rows; r += kernels::kMaxDotRows) {
+                        const int nr = static_cast<int>(std::min<int64_t>(kernels::kMaxDotRows, rows - r));
+                        for (int i = 0; i < nr; i++) a[i] = act + static_cast<size_t>(r + i) * a_bytes;
+                        wk.vec_dot_rows(k, wrow, a, nr, dots);
+                        for (int i = 0; i < nr; i++) y[(r + i) * n + j] = dots[i] + bj;
+                    }
+                }
+                for (; r < rows; r++) y[r * n + j] = wk.vec_dot(k, wrow, act + static_cast<size_t>(r) * a_bytes) + bj;
             }
         });
     }

@@ -49,6 +49,8 @@ public:
     size_t kv_bytes() const { return kv_.bytes(); }
     size_t arena_bytes() const { return executor_.arena_bytes(); }
     std::string_view isa() const;
+    // Per-op wall time of every following decode is added to *profile (nullptr: off).
+    void set_profile(std::map<std::string, graph::ExecContext::OpTime>* profile) { ctx_.profile = profile; }
 
 private:
     std::shared_ptr<const Model> model_;

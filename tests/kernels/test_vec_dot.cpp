@@ -117,3 +117,37 @@ TEST_P(VecDotIsa, MatchesScalar) {
 
 INSTANTIATE_TEST_SUITE_P(Isas, VecDotIsa, testing::Values(Isa::avx2, Isa::avx512),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
+
+// vec_dot_rows must give exactly what vec_dot gives row by row: batching must never
+// change a result (the runtime's batch test relies on it).
+TEST(VecDotRows, BitIdenticalToVecDotOnEveryIsa) {
+    std::mt19937 rng(11);
+    int checked = 0;
+    for (kernels::Isa isa : kernels::available_isas()) {
+        const kernels::Table& t = kernels::table(isa);
+        for (int w = 0; w < kernels::kMaxDType; w++) {
+            const kernels::WeightKernels& wk = t.weight[w];
+            if (!wk.vec_dot_rows) continue;
+            const DType wt = static_cast<DType>(w);
+            for (int64_t n : {dtype_info(wt).block_elems * 4, int64_t{576}, int64_t{1536}, dtype_info(wt).block_elems * 7}) {
+                auto wrow = test::random_weight_row(wt, n, rng);
+                std::vector<std::vector<uint8_t>> acts;
+                const void* a[kernels::kMaxDotRows];
+                for (int r = 0; r < kernels::kMaxDotRows; r++) {
+                    auto x = test::random_floats(n, rng);
+                    acts.emplace_back(dtype_row_bytes(wk.act_type, n));
+                    t.quantize[static_cast<int>(wk.act_type)](x.data(), acts.back().data(), n);
+                    a[r] = acts.back().data();
+                }
+                for (int nr = 1; nr <= kernels::kMaxDotRows; nr++) {
+                    float out[kernels::kMaxDotRows];
+                    wk.vec_dot_rows(n, wrow.data(), a, nr, out);
+                    for (int r = 0; r < nr; r++)
+                        EXPECT_EQ(out[r], wk.vec_dot(n, wrow.data(), a[r])) << kernels::isa_name(isa) << " " << dtype_name(wt) << " n=" << n;
+                }
+                checked++;
+            }
+        }
+    }
+    if (checked == 0) GTEST_SKIP() << "SKIPPED: no ISA on this CPU has a multi-row kernel";
+}
