@@ -1,10 +1,13 @@
 #pragma once
 // Shared by the tokenizer tests: where the test data lives, and loading tokenizers.
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -13,6 +16,25 @@
 #include "tokenizer/tokenizer.hpp"
 
 namespace lmx::test {
+
+// Tests never assert wall-clock speed (the machine may be loaded; speed lives in
+// bench/). Linear time is checked as growth instead: encode(8n) may take at most
+// kMaxGrowth times encode(n); a quadratic algorithm takes about 64 times. Each size
+// is timed as the best of three runs.
+constexpr double kMaxGrowth = 32.0;
+inline double growth_factor(const std::function<void(size_t)>& encode_n, size_t n) {
+    auto best = [&](size_t size) {
+        double t = 1e30;
+        for (int i = 0; i < 3; i++) {
+            const auto t0 = std::chrono::steady_clock::now();
+            encode_n(size);
+            t = std::min(t, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
+        return t;
+    };
+    const double small = best(n);
+    return best(8 * n) / std::max(small, 1e-6);
+}
 
 inline std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
