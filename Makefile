@@ -36,6 +36,7 @@ fuzz: setup
 bench: build
 	@scripts/setup.sh --peers
 	.venv/bin/python bench/bench.py --lmx $(LMX)
+	.venv/bin/python bench/bench_tokenizer.py --lmx $(LMX)
 
 clean:
 	rm -rf build
