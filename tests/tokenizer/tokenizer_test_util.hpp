@@ -19,9 +19,11 @@ namespace lmx::test {
 
 // Tests never assert wall-clock speed (the machine may be loaded; speed lives in
 // bench/). Linear time is checked as growth instead: encode(8n) may take at most
-// kMaxGrowth times encode(n); a quadratic algorithm takes about 64 times. Each size
-// is timed as the best of three runs.
-constexpr double kMaxGrowth = 32.0;
+// kMaxGrowth times encode(n). A linear algorithm takes 8 times as long in theory, but
+// the 8x larger working set falls out of the caches (measured here: up to 40 times for
+// BPE over one 128 KB word); a quadratic one takes 64 times and more. Each size is
+// timed as the best of three runs.
+constexpr double kMaxGrowth = 50.0;
 inline double growth_factor(const std::function<void(size_t)>& encode_n, size_t n) {
     auto best = [&](size_t size) {
         double t = 1e30;
