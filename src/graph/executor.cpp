@@ -37,6 +37,7 @@ static size_t tensor_bytes(DType t, const Dims& dims) {
 // Greedy first-fit over a list of free blocks: a value's buffer is released after
 // the last node that reads it, so later nodes reuse it.
 void Executor::make_plan(int64_t n_tokens, int64_t n_outputs) {
+    plan_.valid = true;
     plan_.n_tokens = n_tokens;
     plan_.n_outputs = n_outputs;
     plan_.offset.assign(g_.values().size(), 0);
@@ -106,7 +107,7 @@ std::vector<Tensor> Executor::run(ExecContext& ctx, const std::vector<Tensor>& i
             }
         }
     }
-    if (n_tokens != plan_.n_tokens || n_outputs != plan_.n_outputs) make_plan(n_tokens, n_outputs);
+    if (!plan_.valid || n_tokens != plan_.n_tokens || n_outputs != plan_.n_outputs) make_plan(n_tokens, n_outputs);
     if (arena_.size() < plan_.total + kAlign) arena_.resize(plan_.total + kAlign);
     uint8_t* base = arena_.data() + (kAlign - reinterpret_cast<uintptr_t>(arena_.data()) % kAlign) % kAlign;
 

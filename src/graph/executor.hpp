@@ -23,7 +23,8 @@ public:
 
 private:
     struct Plan {
-        int64_t n_tokens = -1, n_outputs = -1;
+        bool valid = false;
+        int64_t n_tokens = -1, n_outputs = -1;  // -1: the graph has no such dim
         std::vector<size_t> offset;  // per value (intermediates only)
         size_t total = 0;
     };

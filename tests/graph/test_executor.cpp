@@ -76,3 +76,19 @@ TEST(Executor, RejectsInconsistentInputs) {
     EXPECT_THROW(ex.run(ctx, {{DType::F32, {2, 3}, buf.data()}, {DType::F32, {2, 3}, buf.data()}}), Error);
     EXPECT_THROW(ex.run(ctx, {{DType::F32, {2, 2}, buf.data()}}), Error);
 }
+
+// A graph without symbolic dims is planned on its first run too.
+TEST(Executor, RunsGraphWithStaticDims) {
+    Graph g;
+    ValueId a = g.add_input("a", DType::F32, {2, 2});
+    ValueId b = g.add_input("b", DType::F32, {2, 2});
+    g.mark_output(g.add(std::make_shared<AddOp>(), {g.add(std::make_shared<AddOp>(), {a, b}, "s1"), b}, "s2"));
+    ThreadPool pool(1);
+    ExecContext ctx(pool, kernels::table(kernels::Isa::scalar));
+    Executor ex(g);
+    std::vector<float> x = {1, 2, 3, 4}, y = {10, 20, 30, 40};
+    for (int rep = 0; rep < 2; rep++) {
+        Tensor out = ex.run(ctx, {{DType::F32, {2, 2}, x.data()}, {DType::F32, {2, 2}, y.data()}}).at(0);
+        for (size_t i = 0; i < 4; i++) EXPECT_EQ(out.as<float>()[i], x[i] + 2 * y[i]);
+    }
+}
