@@ -11,9 +11,26 @@ static inline void cpu_relax() {}
 
 namespace lmx {
 
-// How long a thread polls before it sleeps: long enough to cover the gap between
-// two ops of one forward pass, short enough not to matter when idle.
-static constexpr int kSpinIterations = 20000;
+// Waiting goes in three steps: poll briefly (covers the gap between two ops of one
+// forward pass when every thread has a core), then yield the core a few times (when
+// the machine is oversubscribed, the thread we wait for may need exactly this core),
+// then sleep on the atomic.
+static constexpr int kSpinIterations = 2000;
+static constexpr int kYieldIterations = 64;
+
+// Waits until value != old (via the atomic's own wait once polling gave up).
+template <class T, class Pred>
+static void wait_until(std::atomic<T>& value, Pred done) {
+    for (int i = 0; i < kSpinIterations; i++) {
+        if (done(value.load(std::memory_order_acquire))) return;
+        cpu_relax();
+    }
+    for (int i = 0; i < kYieldIterations; i++) {
+        if (done(value.load(std::memory_order_acquire))) return;
+        std::this_thread::yield();
+    }
+    for (T v; !done(v = value.load(std::memory_order_acquire));) value.wait(v);
+}
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
     for (int i = 1; i < n_threads_; i++) workers_.emplace_back([this, i] { worker(i); });
@@ -43,11 +60,7 @@ void ThreadPool::run(const std::function<void(int, int)>& job) {
     generation_.fetch_add(1, std::memory_order_release);
     generation_.notify_all();
     run_job(0);
-    for (int spins = 0; pending_.load(std::memory_order_acquire) != 0;) {
-        if (++spins < kSpinIterations) { cpu_relax(); continue; }
-        int p = pending_.load();
-        if (p != 0) pending_.wait(p);
-    }
+    wait_until(pending_, [](int p) { return p == 0; });
     job_ = nullptr;
     if (has_error_) std::rethrow_exception(error_);
 }
@@ -55,13 +68,8 @@ void ThreadPool::run(const std::function<void(int, int)>& job) {
 void ThreadPool::worker(int ith) {
     uint32_t seen = 0;
     for (;;) {
-        int spins = 0;
-        uint32_t g;
-        while ((g = generation_.load(std::memory_order_acquire)) == seen) {
-            if (++spins < kSpinIterations) { cpu_relax(); continue; }
-            generation_.wait(seen);
-        }
-        seen = g;
+        wait_until(generation_, [seen](uint32_t g) { return g != seen; });
+        seen = generation_.load(std::memory_order_acquire);
         if (stop_) return;
         run_job(ith);
         if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
