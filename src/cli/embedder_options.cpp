@@ -1,0 +1,39 @@
+#include "cli/embedder_options.hpp"
+
+#include <filesystem>
+
+#include "base/error.hpp"
+#include "runtime/model.hpp"
+
+namespace lmx::cli {
+
+void add_embedder_options(CLI::App& cmd, EmbedderArgs& a) {
+    cmd.add_option("-m,--model", a.model, "embedding model: a name under $LMX_HOME or a model folder")->capture_default_str();
+    cmd.add_option("--pooling", a.pooling, "mean, cls or last (default: the model's sentence-transformers config)");
+    auto* on = cmd.add_flag("--normalize", a.normalize, "L2-normalize the vectors (default: as the model says)");
+    cmd.add_flag("--no-normalize", a.no_normalize, "do not L2-normalize the vectors")->excludes(on);
+    cmd.add_option("--max-length", a.max_length, "tokens per text, longer ones are truncated (default: the model's)");
+    cmd.add_option("-t,--threads", a.threads, "threads (default: all)");
+    cmd.add_option("--batch-tokens", a.batch_tokens, "tokens per forward pass (whole texts; at least --max-length)")
+        ->capture_default_str();
+}
+
+std::string resolve_model_dir(const std::string& model) {
+    const std::filesystem::path installed = std::filesystem::path(model_home()) / model;
+    if (model.find('/') == std::string::npos && std::filesystem::is_directory(installed)) return installed.string();
+    if (std::filesystem::is_directory(model)) return model;
+    fail("embedding model '", model, "' is neither a folder nor installed under ", model_home(),
+         " (install it with scripts/setup.sh, or give a model folder)");
+}
+
+std::unique_ptr<Embedder> load_embedder(const EmbedderArgs& a) {
+    EmbedderOptions o;
+    if (!a.pooling.empty()) o.pooling = parse_pooling(a.pooling);
+    if (a.normalize || a.no_normalize) o.normalize = a.normalize;
+    o.max_length = a.max_length;
+    o.n_threads = a.threads;
+    o.batch_tokens = a.batch_tokens;
+    return std::make_unique<Embedder>(resolve_model_dir(a.model), o);
+}
+
+}  // namespace lmx::cli

@@ -1,0 +1,186 @@
+#include "runtime/embedder.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/error.hpp"
+#include "base/sha256.hpp"
+#include "kernels/kernels.hpp"
+#include "runtime/session.hpp"
+
+namespace lmx {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path.string(), ": cannot be read");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+json read_json(const fs::path& path) {
+    json j = json::parse(read_text(path), nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) fail(path.string(), ": not valid JSON");
+    return j;
+}
+
+// What sentence-transformers would run: the pooling module's mode, whether a Normalize
+// module follows, and the Transformer module's max_seq_length.
+struct SentenceTransformersConfig {
+    ops::Pooling pooling = ops::Pooling::mean;
+    bool normalize = false;
+    int max_seq_length = 0;
+};
+
+SentenceTransformersConfig read_st_config(const fs::path& dir) {
+    SentenceTransformersConfig st;
+    fs::path pooling_dir;
+    if (fs::exists(dir / "modules.json")) {
+        const json modules = read_json(dir / "modules.json");
+        if (!modules.is_array()) fail((dir / "modules.json").string(), ": expected a list of modules");
+        for (const json& m : modules) {
+            const std::string type = m.is_object() && m.value("type", json()).is_string() ? m["type"].get<std::string>() : "";
+            if (type == "sentence_transformers.models.Pooling" && m.value("path", json()).is_string())
+                pooling_dir = dir / m["path"].get<std::string>();
+            if (type == "sentence_transformers.models.Normalize") st.normalize = true;
+        }
+    }
+    if (!pooling_dir.empty() && fs::exists(pooling_dir / "config.json")) {
+        const json p = read_json(pooling_dir / "config.json");
+        auto on = [&](const char* key) { return p.is_object() && p.value(key, false) == true; };
+        if (on("pooling_mode_cls_token")) st.pooling = ops::Pooling::cls;
+        else if (on("pooling_mode_lasttoken")) st.pooling = ops::Pooling::last;
+        else if (on("pooling_mode_mean_tokens")) st.pooling = ops::Pooling::mean;
+        else fail((pooling_dir / "config.json").string(), ": no pooling mode lmx supports (mean, cls, lasttoken) is enabled");
+    }
+    if (fs::exists(dir / "sentence_bert_config.json")) {
+        const json s = read_json(dir / "sentence_bert_config.json");
+        if (s.is_object() && s.contains("max_seq_length") && s["max_seq_length"].is_number_integer())
+            st.max_seq_length = s["max_seq_length"].get<int>();
+    }
+    return st;
+}
+
+// A fingerprint of the weights: every tensor's name, dtype, shape and first 64 KiB.
+// Any fine-tune changes those bytes, and it costs milliseconds where hashing all of a
+// 90 MB file would add most of a second to every `lmx search`.
+std::string weights_fingerprint(const safetensors::File& f) {
+    Sha256 h;
+    for (const safetensors::TensorInfo& t : f.tensors()) {
+        h.update(t.name.data(), t.name.size() + 1);  // with the terminating NUL, so names cannot run together
+        h.update(t.dtype.data(), t.dtype.size() + 1);
+        for (int64_t d : t.shape) h.update(&d, sizeof d);
+        h.update(t.data, std::min<size_t>(t.nbytes, 64 * 1024));
+    }
+    return h.finish_hex();
+}
+
+}  // namespace
+
+ops::Pooling parse_pooling(const std::string& name) {
+    for (ops::Pooling p : {ops::Pooling::mean, ops::Pooling::cls, ops::Pooling::last})
+        if (name == ops::pooling_name(p)) return p;
+    fail("unknown pooling '", name, "'; choose mean, cls or last");
+}
+
+Embedder::Embedder(const std::string& dir_path, const EmbedderOptions& opts)
+    : weights_(safetensors::File::open((fs::path(dir_path) / "model.safetensors").string())),
+      pool_(opts.n_threads > 0 ? opts.n_threads : default_thread_count()),
+      ctx_(pool_, kernels::best_table()) {
+    const fs::path dir(dir_path);
+    const models::EncoderConfig config = models::read_bert_config(read_text(dir / "config.json"), (dir / "config.json").string());
+    tokenizer_ = Tokenizer::from_hf_json((dir / "tokenizer.json").string());
+    const SentenceTransformersConfig st = read_st_config(dir);
+    pooling_ = opts.pooling.value_or(st.pooling);
+    normalize_ = opts.normalize.value_or(st.normalize);
+    max_length_ = opts.max_length > 0 ? opts.max_length : st.max_seq_length > 0 ? st.max_seq_length : config.n_positions;
+    if (max_length_ > config.n_positions)
+        fail("max length ", max_length_, " exceeds the model's ", config.n_positions, " positions");
+    if (opts.batch_tokens < max_length_) fail("batch of ", opts.batch_tokens, " tokens cannot hold one text of ", max_length_);
+    batch_tokens_ = opts.batch_tokens;
+
+    // Where the tokenizer's specials sit around a text, so truncation keeps them.
+    const std::vector<int32_t> plain = tokenizer_->encode("a", false, false), full = tokenizer_->encode("a", true, false);
+    const auto at = std::search(full.begin(), full.end(), plain.begin(), plain.end());
+    if (plain.empty() || at == full.end()) fail(dir_path, ": the tokenizer's post-processor does not keep the text's tokens in order");
+    n_prefix_ = static_cast<size_t>(at - full.begin());
+    n_suffix_ = full.size() - n_prefix_ - plain.size();
+    if (static_cast<size_t>(max_length_) <= n_prefix_ + n_suffix_) fail("max length ", max_length_, " leaves no room for text");
+
+    graph_ = models::build_bert_encoder(weights_, config, pooling_, normalize_);
+    executor_ = std::make_unique<graph::Executor>(graph_->graph);
+
+    std::string name = fs::weakly_canonical(dir).filename().string();
+    model_id_ = name + ":" + std::string(ops::pooling_name(pooling_)) + (normalize_ ? ":norm:" : ":raw:") +
+                weights_fingerprint(weights_).substr(0, 16);
+}
+
+std::vector<int32_t> Embedder::tokenize(const std::string& text, size_t* untruncated) const {
+    // Special tokens written in the text ("[SEP]") are matched, as HF tokenizers and so
+    // sentence-transformers do.
+    std::vector<int32_t> ids = tokenizer_->encode(text, true, true);
+    if (untruncated) *untruncated = ids.size();
+    const auto max = static_cast<size_t>(max_length_);
+    if (ids.size() > max) ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(max - n_suffix_), ids.end() - static_cast<std::ptrdiff_t>(n_suffix_));
+    return ids;
+}
+
+std::vector<std::vector<float>> Embedder::embed(const std::vector<std::string>& texts,
+                                                const std::function<void(size_t, size_t)>& on_truncate) {
+    std::vector<std::vector<int32_t>> seqs(texts.size());
+    for (size_t i = 0; i < texts.size(); i++) {
+        size_t n = 0;
+        seqs[i] = tokenize(texts[i], &n);
+        if (n > seqs[i].size() && on_truncate) on_truncate(i, n);
+    }
+    // Texts go in order, as many per pass as fit in batch_tokens: no padding, so a
+    // batch costs what its tokens cost.
+    std::vector<std::vector<float>> out(texts.size());
+    size_t first = 0;
+    while (first < seqs.size()) {
+        size_t last = first;
+        int64_t n_tok = 0;
+        while (last < seqs.size() && n_tok + static_cast<int64_t>(seqs[last].size()) <= batch_tokens_)
+            n_tok += static_cast<int64_t>(seqs[last++].size());
+        run_batch(seqs, first, last, out);
+        first = last;
+    }
+    return out;
+}
+
+void Embedder::run_batch(const std::vector<std::vector<int32_t>>& seqs, size_t first, size_t last,
+                         std::vector<std::vector<float>>& out) {
+    std::vector<int32_t> tokens, positions, starts;
+    for (size_t s = first; s < last; s++) {
+        starts.push_back(static_cast<int32_t>(tokens.size()));
+        for (size_t i = 0; i < seqs[s].size(); i++) {
+            tokens.push_back(seqs[s][i]);
+            positions.push_back(static_cast<int32_t>(i));
+        }
+    }
+    std::vector<int32_t> types(tokens.size(), 0);  // one segment: single texts, not pairs
+    const auto n = static_cast<int64_t>(tokens.size()), n_seq = static_cast<int64_t>(starts.size());
+    std::vector<graph::Tensor> inputs = {
+        {DType::I32, {n}, tokens.data()},
+        {DType::I32, {n}, positions.data()},
+        {DType::I32, {n}, types.data()},
+        {DType::I32, {n_seq}, starts.data()},
+    };
+    const std::vector<graph::Tensor> y = executor_->run(ctx_, inputs);
+    const float* v = y.at(0).as<float>();
+    const auto d = static_cast<size_t>(dims());
+    for (size_t s = first; s < last; s++) {
+        const float* row = v + (s - first) * d;
+        out[s].assign(row, row + d);
+    }
+}
+
+}  // namespace lmx

@@ -1,0 +1,73 @@
+#pragma once
+// Texts -> vectors with a BERT-family encoder from an HF / sentence-transformers model
+// folder: config.json + model.safetensors + tokenizer.json, and when present
+// modules.json (pooling module path, Normalize), <pooling>/config.json (mean / CLS /
+// last-token) and sentence_bert_config.json (max_seq_length).
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.hpp"
+#include "formats/safetensors.hpp"
+#include "graph/exec_context.hpp"
+#include "graph/executor.hpp"
+#include "models/bert_encoder.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace lmx {
+
+struct EmbedderOptions {
+    std::optional<ops::Pooling> pooling;  // default: the model folder's pooling config
+    std::optional<bool> normalize;        // default: whether modules.json lists Normalize
+    int max_length = 0;                   // tokens per text, specials included; 0: the model's
+    int n_threads = 0;                    // 0: all hardware threads
+    int64_t batch_tokens = 4096;          // tokens per forward pass (texts are never split)
+};
+
+// The pooling mode a name selects ("mean", "cls", "last"); throws naming the choices.
+ops::Pooling parse_pooling(const std::string& name);
+
+class Embedder {
+public:
+    // dir: a model folder (see above). Throws lmx::Error naming the missing or bad file.
+    Embedder(const std::string& dir, const EmbedderOptions& opts);
+
+    // One vector per text, in order. A text longer than max_length() tokens is cut to it
+    // (its last special token kept) and on_truncate, when set, is told its index and length.
+    std::vector<std::vector<float>> embed(const std::vector<std::string>& texts,
+                                          const std::function<void(size_t index, size_t n_tokens)>& on_truncate = {});
+    // The token ids embed() would run for text, truncated to max_length().
+    std::vector<int32_t> tokenize(const std::string& text, size_t* untruncated = nullptr) const;
+
+    const Tokenizer& tokenizer() const { return *tokenizer_; }
+    int dims() const { return graph_->config.n_embd; }
+    int max_length() const { return max_length_; }
+    ops::Pooling pooling() const { return pooling_; }
+    bool normalize() const { return normalize_; }
+    int n_threads() const { return pool_.size(); }
+    // Identifies the weights and the settings that change the vectors, e.g.
+    // "all-minilm-l6-v2:mean:norm:2d1f…" (folder name, pooling, normalization, and the
+    // SHA256 prefix of the weights' names, shapes and first 64 KiB per tensor).
+    const std::string& model_id() const { return model_id_; }
+
+private:
+    void run_batch(const std::vector<std::vector<int32_t>>& seqs, size_t first, size_t last, std::vector<std::vector<float>>& out);
+
+    safetensors::File weights_;
+    std::unique_ptr<Tokenizer> tokenizer_;
+    ops::Pooling pooling_ = ops::Pooling::mean;
+    bool normalize_ = false;
+    int max_length_ = 0;
+    int64_t batch_tokens_ = 0;
+    size_t n_prefix_ = 0, n_suffix_ = 0;  // special tokens the tokenizer adds around a text
+    std::string model_id_;
+    std::unique_ptr<models::EncoderGraph> graph_;
+    ThreadPool pool_;
+    graph::ExecContext ctx_;
+    std::unique_ptr<graph::Executor> executor_;
+};
+
+}  // namespace lmx

@@ -1,0 +1,120 @@
+// Embedder parity: all-MiniLM-L6-v2 over 520 varied texts against
+// tests/goldens/embeddings/all-minilm-l6-v2/, written by tools/gen_embedding_goldens.py.
+// The reference is that script's float64 numpy forward of sentence-transformers
+// (BertModel -> mean Pooling -> Normalize) with HF `tokenizers` ids — torch cannot be
+// installed here; the script's `crosscheck` puts that reference at cosine >= 0.9993 of
+// ONNX Runtime running the independent int8 ONNX export of the same model.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "base/error.hpp"
+#include "base/fp16.hpp"
+#include "embed_fixture.hpp"
+
+namespace {
+
+const std::string kGoldens = LMX_SOURCE_DIR "/tests/goldens/embeddings/all-minilm-l6-v2/";
+
+double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < a.size(); i++) {
+        ab += static_cast<double>(a[i]) * b[i];
+        aa += static_cast<double>(a[i]) * a[i];
+        bb += static_cast<double>(b[i]) * b[i];
+    }
+    return ab / std::sqrt(aa * bb);
+}
+
+std::vector<std::string> golden_sentences() {
+    std::ifstream in(kGoldens + "sentences.jsonl");
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line).get<std::string>());
+    return out;
+}
+
+}  // namespace
+
+TEST(Embedder, MatchesSentenceTransformersReferenceOn520Texts) {
+    REQUIRE_EMBED_MODEL();
+    lmx::Embedder& e = *default_embedder();
+    const std::vector<std::string> texts = golden_sentences();
+    ASSERT_GE(texts.size(), 500u);
+    std::ifstream in(kGoldens + "vectors.f16", std::ios::binary);
+    const size_t d = static_cast<size_t>(e.dims());
+    std::vector<uint16_t> raw(texts.size() * d);
+    in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size() * 2));
+    ASSERT_TRUE(in) << "vectors.f16 holds fewer than " << texts.size() << " x " << d << " values";
+
+    size_t truncated = 0;
+    const auto got = e.embed(texts, [&](size_t, size_t n) { truncated += n > 256; });
+    EXPECT_GE(truncated, 2u);  // the long edge cases pass max_seq_length = 256
+    double worst = 1;
+    size_t worst_i = 0;
+    for (size_t i = 0; i < texts.size(); i++) {
+        std::vector<float> want(d);
+        for (size_t j = 0; j < d; j++) want[j] = lmx::fp16_to_fp32(raw[i * d + j]);
+        const double c = cosine(got[i], want);
+        if (c < worst) worst = c, worst_i = i;
+        EXPECT_GE(c, 0.9999) << "text " << i << ": " << texts[i];
+    }
+    std::printf("all-MiniLM-L6-v2: worst 1 - cosine vs reference %.2e (text %zu of %zu)\n", 1 - worst, worst_i, texts.size());
+}
+
+TEST(Embedder, BatchingDoesNotChangeVectors) {
+    REQUIRE_EMBED_MODEL();
+    lmx::Embedder& e = *default_embedder();
+    const std::vector<std::string> texts = {"short", "a somewhat longer sentence about embeddings and search",
+                                            "", "third one, with punctuation!"};
+    const auto together = e.embed(texts);
+    for (size_t i = 0; i < texts.size(); i++) EXPECT_EQ(e.embed({texts[i]})[0], together[i]) << texts[i];
+}
+
+TEST(Embedder, TruncatesToMaxLengthKeepingTheFinalSpecialToken) {
+    REQUIRE_EMBED_MODEL();
+    lmx::Embedder& e = *default_embedder();
+    std::string long_text;
+    for (int i = 0; i < 300; i++) long_text += "word ";
+    size_t full = 0;
+    const std::vector<int32_t> ids = e.tokenize(long_text, &full);
+    EXPECT_EQ(full, 302u);  // [CLS] + 300 + [SEP]
+    ASSERT_EQ(ids.size(), static_cast<size_t>(e.max_length()));
+    EXPECT_EQ(e.tokenizer().token_text(ids.front()), "[CLS]");
+    EXPECT_EQ(e.tokenizer().token_text(ids.back()), "[SEP]");
+    std::vector<size_t> told;
+    e.embed({"fits", long_text}, [&](size_t i, size_t n) { told = {i, n}; });
+    EXPECT_EQ(told, (std::vector<size_t>{1, 302}));
+}
+
+TEST(Embedder, PoolingAndNormalizationFollowTheModelFolderUnlessOverridden) {
+    REQUIRE_EMBED_MODEL();
+    lmx::Embedder& e = *default_embedder();
+    EXPECT_EQ(e.pooling(), lmx::ops::Pooling::mean);
+    EXPECT_TRUE(e.normalize());
+    EXPECT_EQ(e.max_length(), 256);
+    EXPECT_EQ(e.dims(), 384);
+
+    lmx::EmbedderOptions o;
+    o.n_threads = 1;
+    o.pooling = lmx::ops::Pooling::cls;
+    o.normalize = false;
+    lmx::Embedder cls(embed_model_dir(), o);
+    EXPECT_NE(cls.model_id(), e.model_id());
+    const auto v = cls.embed({"The cat sat on the mat."})[0];
+    double norm = 0;
+    for (float x : v) norm += static_cast<double>(x) * x;
+    EXPECT_GT(std::abs(std::sqrt(norm) - 1.0), 0.01);  // not normalized
+    EXPECT_LT(cosine(v, e.embed({"The cat sat on the mat."})[0]), 0.99);  // CLS is not the mean
+    EXPECT_THROW(lmx::parse_pooling("max"), lmx::Error);
+}
+
+TEST(Embedder, MissingFolderNamesTheFile) {
+    try {
+        lmx::Embedder e("/nonexistent/model", {});
+        FAIL() << "expected an error";
+    } catch (const lmx::Error& err) {
+        EXPECT_NE(std::string(err.what()).find("/nonexistent/model/model.safetensors"), std::string::npos) << err.what();
+    }
+}

