@@ -1,0 +1,300 @@
+#include "runtime/compressor.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "base/crc32.hpp"
+#include "base/det_math.hpp"
+#include "base/error.hpp"
+#include "base/mapped_file.hpp"
+#include "base/sha256.hpp"
+#include "runtime/range_coder.hpp"
+#include "runtime/session.hpp"
+#include "tokenizer/unicode.hpp"
+
+namespace lmx {
+
+namespace {
+
+constexpr int kBatch = 32;  // positions per encoder forward pass (logits memory: kBatch x vocab floats)
+
+// One coded item: a token, or (token < 0) an escaped byte.
+struct Item {
+    int32_t token;
+    uint8_t byte;
+};
+
+std::string hex(const std::array<uint8_t, 32>& h) {
+    static const char* digits = "0123456789abcdef";
+    std::string s;
+    for (uint8_t b : h) s += digits[b >> 4], s += digits[b & 15];
+    return s;
+}
+
+std::array<uint8_t, 32> tokenizer_hash(const Tokenizer& tok) {
+    Sha256 h;
+    auto add_u32 = [&](uint32_t v) { h.update(&v, 4); };  // little-endian hosts only (x86, ARM, WASM)
+    add_u32(static_cast<uint32_t>(tok.n_vocab()));
+    add_u32(static_cast<uint32_t>(tok.bos_id()));
+    add_u32(static_cast<uint32_t>(tok.eos_id()));
+    for (int32_t id = 0; id < tok.n_vocab(); id++) {
+        const std::string b = tok.token_bytes(id);
+        add_u32(static_cast<uint32_t>(b.size()));
+        h.update(b.data(), b.size());
+    }
+    return h.finish();
+}
+
+// Serialized progress reports from the workers.
+class Progress {
+public:
+    Progress(const CompressOptions& o, uint64_t total) : fn_(o.progress), total_(total) {}
+    void add(uint64_t bytes) {
+        if (!fn_ || bytes == 0) return;
+        std::lock_guard<std::mutex> lock(mu_);
+        done_ += bytes;
+        fn_(done_, total_);
+    }
+
+private:
+    std::function<void(uint64_t, uint64_t)> fn_;
+    std::mutex mu_;
+    uint64_t done_ = 0, total_;
+};
+
+// Chunks end at most chunk_bytes in, moved back (by at most 3 bytes) to a UTF-8 character start.
+std::vector<std::string_view> split_chunks(std::string_view data, uint32_t chunk_bytes) {
+    std::vector<std::string_view> chunks;
+    while (!data.empty()) {
+        size_t n = std::min<size_t>(chunk_bytes, data.size());
+        if (n < data.size())
+            for (size_t back = 0; back < 3 && n - back > 1; back++)
+                if ((static_cast<uint8_t>(data[n - back]) & 0xC0) != 0x80) {
+                    n -= back;
+                    break;
+                }
+        chunks.push_back(data.substr(0, n));
+        data.remove_prefix(n);
+    }
+    return chunks;
+}
+
+}  // namespace
+
+Compressor::Compressor(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+    const MappedFile f(model_->path());
+    Sha256 h;
+    h.update(f.data(), f.size());
+    model_sha_ = h.finish();
+    const Tokenizer& tok = model_->tokenizer();
+    tokenizer_sha_ = tokenizer_hash(tok);
+    byte_token_.fill(-1);
+    for (int32_t id = tok.n_vocab() - 1; id >= 0; id--) {  // downwards: the lowest id wins
+        const std::string b = tok.token_bytes(id);
+        if (b.size() == 1) byte_token_[static_cast<uint8_t>(b[0])] = id;
+    }
+    start_token_ = tok.bos_id() >= 0 ? tok.bos_id() : tok.eos_id() >= 0 ? tok.eos_id() : 0;
+}
+
+void Compressor::frequencies(const float* logits, const CodingParams& p, bool after_escape, std::vector<uint32_t>& cum) {
+    const uint32_t n = p.n_vocab, total = 1u << p.total_log2;
+    const uint32_t esc = after_escape ? p.escape_run_freq : p.escape_freq;
+    thread_local std::vector<float> e;
+    e.resize(n);
+    uint32_t top = 0;
+    for (uint32_t i = 1; i < n; i++)
+        if (logits[i] > logits[top]) top = i;
+    double sum = 0;  // in index order: the same rounding everywhere
+    for (uint32_t i = 0; i < n; i++) sum += (e[i] = det_exp(logits[i] - logits[top]));
+    // every token gets 1, the rest of the budget in proportion to its probability
+    const double budget = static_cast<double>(total - esc - n);
+    cum.resize(n + 2);
+    cum[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const double q = static_cast<double>(e[i]) / sum * budget;
+        cum[i + 1] = cum[i] + 1 + (q > 0 ? static_cast<uint32_t>(q) : 0);  // NaN gives 0, never UB
+    }
+    if (cum[n] > total - esc) fail("internal error: frequency table overflows (", cum[n], " > ", total - esc, ")");
+    // the rounding remainder goes to the most likely token
+    const uint32_t extra = total - esc - cum[n];
+    for (uint32_t i = top + 1; i <= n; i++) cum[i] += extra;
+    cum[n + 1] = total;
+}
+
+void Compressor::run_chunks(size_t n, const CompressOptions& o, uint32_t chunk_bytes,
+                            const std::function<void(Session&, size_t)>& job) const {
+    if (n == 0) return;
+    const int hw = default_thread_count();
+    const int workers = static_cast<int>(std::min<size_t>(n, static_cast<size_t>(o.workers > 0 ? o.workers : hw)));
+    SessionOptions so;
+    so.n_threads = o.threads_per_worker > 0 ? o.threads_per_worker : std::max(1, hw / workers);
+    so.n_ctx = chunk_bytes;
+    so.deterministic = true;
+    std::atomic<size_t> next{0};
+    std::exception_ptr error;
+    std::mutex error_mu;
+    auto work = [&] {
+        try {
+            Session s(model_, so);
+            for (size_t i; (i = next++) < n;) job(s, i);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(error_mu);
+            if (!error) error = std::current_exception();
+            next = n;
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int w = 1; w < workers; w++) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+    if (error) std::rethrow_exception(error);
+}
+
+std::string Compressor::compress(std::string_view data, const CompressOptions& o) const {
+    const Tokenizer& tok = model_->tokenizer();
+    ContainerHeader h;
+    h.model_sha256 = model_sha_;
+    h.tokenizer_sha256 = tokenizer_sha_;
+    h.params.n_vocab = static_cast<uint32_t>(model_->config().n_vocab);
+    h.params.chunk_bytes = o.chunk_bytes;
+    if (o.chunk_bytes < 16 || (model_->config().n_ctx_train > 0 && o.chunk_bytes > static_cast<uint32_t>(model_->config().n_ctx_train)))
+        fail("chunk size ", o.chunk_bytes, " must be between 16 and the model's training context (",
+             model_->config().n_ctx_train, " tokens)");
+    h.original_bytes = data.size();
+    h.original_crc32 = crc32(data);
+    const std::vector<std::string_view> chunks = split_chunks(data, o.chunk_bytes);
+    h.chunks.resize(chunks.size());
+    std::vector<std::string> payloads(chunks.size());
+    Progress progress(o, data.size());
+
+    run_chunks(chunks.size(), o, o.chunk_bytes, [&](Session& s, size_t ci) {
+        const std::string_view chunk = chunks[ci];
+        // 1. items: runs of valid UTF-8 whose bytes all have tokens are tokenized, the rest escaped
+        std::vector<Item> items;
+        std::string run;
+        auto flush_run = [&] {
+            if (run.empty()) return;
+            const std::vector<int32_t> toks = tok.encode(run, false, false);
+            std::string back;
+            for (int32_t t : toks) back += tok.token_bytes(t);
+            if (back == run) {
+                for (int32_t t : toks) items.push_back({t, 0});
+            } else {  // the tokenizer does not round-trip this run: escape it whole
+                for (char c : run) items.push_back({-1, static_cast<uint8_t>(c)});
+            }
+            run.clear();
+        };
+        for (size_t i = 0; i < chunk.size();) {
+            const int len = unicode::utf8_sequence_length(chunk, i);
+            bool ok = len > 0;
+            for (int k = 0; ok && k < len; k++) ok = byte_token_[static_cast<uint8_t>(chunk[i + static_cast<size_t>(k)])] >= 0;
+            if (ok) {
+                run.append(chunk.substr(i, static_cast<size_t>(len)));
+                i += static_cast<size_t>(len);
+            } else {
+                flush_run();
+                items.push_back({-1, static_cast<uint8_t>(chunk[i++])});
+            }
+        }
+        flush_run();
+        // 2. the model sees the start token then each item; row j of the logits predicts item j
+        ArithmeticEncoder enc;
+        std::vector<uint32_t> cum;
+        uint32_t symbols = 0;
+        bool after_escape = false;
+        for (size_t b = 0; b < items.size(); b += kBatch) {
+            const size_t e = std::min(items.size(), b + kBatch);
+            Batch batch;
+            for (size_t j = b; j < e; j++) {
+                const int32_t feed = j == 0 ? start_token_ : items[j - 1].token >= 0 ? items[j - 1].token : byte_token_or_start(items[j - 1].byte);
+                batch.add(feed, static_cast<int32_t>(j), 0, true);
+            }
+            const std::vector<float>& logits = s.decode(batch);
+            uint64_t bytes = 0;
+            for (size_t j = b; j < e; j++) {
+                frequencies(logits.data() + (j - b) * h.params.n_vocab, h.params, after_escape, cum);
+                const Item& it = items[j];
+                const uint32_t sym = it.token >= 0 ? static_cast<uint32_t>(it.token) : h.params.n_vocab;
+                enc.encode(cum[sym], cum[sym + 1] - cum[sym], cum.back());
+                symbols++;
+                if (it.token < 0) {
+                    enc.encode(it.byte, 1, 256);
+                    symbols++;
+                }
+                after_escape = it.token < 0;
+                bytes += it.token >= 0 ? tok.token_bytes(it.token).size() : 1;
+            }
+            progress.add(bytes);
+        }
+        h.chunks[ci] = {static_cast<uint32_t>(chunk.size()), symbols, 0};
+        payloads[ci] = enc.finish();
+        h.chunks[ci].coded_bytes = static_cast<uint32_t>(payloads[ci].size());
+    });
+    return write_container(h, payloads);
+}
+
+std::string Compressor::decompress(std::string_view container, const CompressOptions& o) const {
+    const ParsedContainer c = parse_container(container);
+    const ContainerHeader& h = c.header;
+    if (h.numerics != kNumericsVersion)
+        fail("compressed file was made with numerics revision ", h.numerics, ", this lmx computes revision ",
+             kNumericsVersion, ": decompress it with the lmx release that wrote it");
+    if (h.model_sha256 != model_sha_)
+        fail("compressed file was made with another model (SHA-256 ", hex(h.model_sha256), "); this one is ",
+             model_->path(), " (", hex(model_sha_), "): pass the original model with -m");
+    if (h.tokenizer_sha256 != tokenizer_sha_)
+        fail("compressed file was made with another tokenizer (SHA-256 ", hex(h.tokenizer_sha256), " vs ", hex(tokenizer_sha_), ")");
+    if (h.params.n_vocab != static_cast<uint32_t>(model_->config().n_vocab))
+        fail("compressed file codes a vocabulary of ", h.params.n_vocab, " tokens, the model has ", model_->config().n_vocab);
+    const Tokenizer& tok = model_->tokenizer();
+    std::vector<std::string> out(h.chunks.size());
+    Progress progress(o, h.original_bytes);
+
+    run_chunks(h.chunks.size(), o, h.params.chunk_bytes, [&](Session& s, size_t ci) {
+        const ChunkEntry& e = h.chunks[ci];
+        ArithmeticDecoder dec(c.payloads[ci]);
+        std::vector<uint32_t> cum;
+        std::string& text = out[ci];
+        bool after_escape = false;
+        int32_t feed = start_token_;
+        uint64_t reported = 0;
+        for (uint32_t symbols = 0, pos = 0; symbols < e.symbols; pos++) {
+            if (pos >= e.original_bytes) fail("compressed file is corrupt: chunk ", ci, " codes more items than bytes");
+            Batch batch;
+            batch.add(feed, static_cast<int32_t>(pos), 0, true);
+            frequencies(s.decode(batch).data(), h.params, after_escape, cum);
+            const uint32_t total = cum.back(), t = dec.target(total);
+            const uint32_t sym = static_cast<uint32_t>(std::upper_bound(cum.begin(), cum.end(), t) - cum.begin()) - 1;
+            dec.consume(cum[sym], cum[sym + 1] - cum[sym], total);
+            symbols++;
+            after_escape = sym == h.params.n_vocab;
+            if (after_escape) {
+                if (symbols == e.symbols) fail("compressed file is corrupt: chunk ", ci, " ends inside an escape");
+                const uint32_t byte = dec.target(256);
+                dec.consume(byte, 1, 256);
+                symbols++;
+                text.push_back(static_cast<char>(byte));
+                feed = byte_token_or_start(static_cast<uint8_t>(byte));
+            } else {
+                text += tok.token_bytes(static_cast<int32_t>(sym));
+                feed = static_cast<int32_t>(sym);
+            }
+            if (text.size() > e.original_bytes) fail("compressed file is corrupt: chunk ", ci, " decodes to too many bytes");
+            if (text.size() - reported >= 256) progress.add(text.size() - reported), reported = text.size();
+        }
+        if (text.size() != e.original_bytes)
+            fail("compressed file is corrupt: chunk ", ci, " decodes to ", text.size(), " bytes, not ", e.original_bytes);
+        progress.add(text.size() - reported);
+    });
+    std::string data;
+    data.reserve(h.original_bytes);
+    for (const std::string& t : out) data += t;
+    if (crc32(data) != h.original_crc32) fail("compressed file is corrupt: the decompressed data fails its CRC-32 check");
+    return data;
+}
+
+}  // namespace lmx
