@@ -4,7 +4,7 @@ JOBS ?= 2
 PROMPT ?= The three most useful things to know about the ocean are
 LMX := build/release/bin/lmx
 
-.PHONY: run test build setup bench test-release test-asan fuzz clean
+.PHONY: run test build setup bench test-release test-asan test-server fuzz clean
 
 setup:
 	@scripts/setup.sh
@@ -16,10 +16,14 @@ build: setup
 run: build
 	$(LMX) generate -p "$(PROMPT)" -n 96 --seed 1
 
-test: build test-release test-asan fuzz
+test: build test-release test-asan fuzz test-server
 
 test-release:
 	ctest --preset release -j $(JOBS)
+
+# lmx serve driven by the official openai client (tests/server).
+test-server: build
+	.venv/bin/python -m pytest -q -p no:cacheprovider tests/server
 
 test-asan: setup
 	@cmake --preset asan >/dev/null

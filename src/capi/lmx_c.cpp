@@ -109,7 +109,12 @@ lmx_status lmx_generate(lmx_session* session, const char* prompt, size_t prompt_
     return guarded([&] {
         lmx::GenerateOptions o;
         o.max_tokens = params->max_tokens;
-        o.sampling = {params->temperature, params->top_k, params->top_p, params->min_p, params->repeat_penalty, 64, params->seed};
+        o.sampling.temperature = params->temperature;
+        o.sampling.top_k = params->top_k;
+        o.sampling.top_p = params->top_p;
+        o.sampling.min_p = params->min_p;
+        o.sampling.repeat_penalty = params->repeat_penalty;
+        o.sampling.seed = params->seed;
         lmx::TextCallback cb;
         if (callback) cb = [&](std::string_view s) { return callback(s.data(), s.size(), user) != 0; };
         lmx::generate(session->session, std::string_view(prompt ? prompt : "", prompt_len), o, cb);

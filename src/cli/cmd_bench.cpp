@@ -18,7 +18,7 @@ namespace {
 struct BenchArgs {
     std::string model;
     int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
-    bool as_json = false, profile = false;
+    bool as_json = false, profile = false, deterministic = false;
 };
 
 struct Stats {
@@ -52,7 +52,9 @@ void print_profile(const char* what, const std::map<std::string, graph::ExecCont
 
 void run_bench(const BenchArgs& a) {
     auto model = Model::load(a.model.empty() ? default_model_path() : a.model);
-    Session session(model, {a.threads, a.n_prompt + a.n_gen + 1, 1});
+    SessionOptions so{a.threads, a.n_prompt + a.n_gen + 1, 1};
+    so.deterministic = a.deterministic;
+    Session session(model, so);
     std::mt19937 rng(1234);  // random token ids: speed does not depend on the text
     std::uniform_int_distribution<int32_t> tok(0, model->config().n_vocab - 1);
     std::map<std::string, graph::ExecContext::OpTime> pp_ops, tg_ops;
@@ -84,7 +86,7 @@ void run_bench(const BenchArgs& a) {
     }
     const Stats p = pp.empty() ? Stats{} : stats(pp), g = tg.empty() ? Stats{} : stats(tg);
     if (a.as_json) {
-        nlohmann::json j = {{"model", model->path()}, {"threads", session.n_threads()}, {"isa", std::string(session.isa())},
+        nlohmann::json j = {{"model", model->path()}, {"threads", session.n_threads()}, {"isa", std::string(session.isa())}, {"deterministic", a.deterministic},
                             {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"reps", a.reps},
                             {"pp_tok_s", pp}, {"tg_tok_s", tg}, {"pp_mean", p.mean}, {"tg_mean", g.mean}};
         std::printf("%s\n", j.dump().c_str());
@@ -92,10 +94,11 @@ void run_bench(const BenchArgs& a) {
     }
     std::printf("| model | threads | isa | test | t/s |\n|---|---|---|---|---|\n");
     const std::string name = model->path().substr(model->path().find_last_of('/') + 1);
+    const std::string isa = std::string(session.isa()) + (a.deterministic ? " deterministic" : "");
     if (!pp.empty())
-        std::printf("| %s | %d | %s | pp%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), std::string(session.isa()).c_str(), a.n_prompt, p.mean, p.sd);
+        std::printf("| %s | %d | %s | pp%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), isa.c_str(), a.n_prompt, p.mean, p.sd);
     if (!tg.empty())
-        std::printf("| %s | %d | %s | tg%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), std::string(session.isa()).c_str(), a.n_gen, g.mean, g.sd);
+        std::printf("| %s | %d | %s | tg%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), isa.c_str(), a.n_gen, g.mean, g.sd);
 }
 
 }  // namespace
@@ -110,6 +113,7 @@ void add_bench(CLI::App& app) {
     c->add_option("-r,--reps", a->reps, "repetitions (after one warm-up)")->check(CLI::Range(1, 1000));
     c->add_flag("--json", a->as_json, "print JSON");
     c->add_flag("--profile", a->profile, "print the time spent in each op (stderr)");
+    c->add_flag("--deterministic", a->deterministic, "deterministic mode (bit-identical logits on every ISA, as lmx compress runs)");
     c->callback([a] { run_bench(*a); });
 }
 

@@ -9,5 +9,10 @@ void add_inspect(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_chat(CLI::App& app);
 void add_tokenize(CLI::App& app);  // tokenize and detokenize
+void add_serve(CLI::App& app);
+void add_embed(CLI::App& app);
+void add_index(CLI::App& app);  // index add and search
+void add_compress(CLI::App& app);  // compress and decompress
+void add_logprobs(CLI::App& app);
 
 }  // namespace lmx::cli

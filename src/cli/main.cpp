@@ -13,6 +13,11 @@ int main(int argc, char** argv) {
     lmx::cli::add_bench(app);
     lmx::cli::add_chat(app);
     lmx::cli::add_tokenize(app);
+    lmx::cli::add_serve(app);
+    lmx::cli::add_embed(app);
+    lmx::cli::add_index(app);
+    lmx::cli::add_compress(app);
+    lmx::cli::add_logprobs(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

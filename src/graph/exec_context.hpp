@@ -21,6 +21,9 @@ struct ExecContext {
     ThreadPool& pool;
     const kernels::Table& kernels;
     ops::KvCache* kv_cache = nullptr;
+    // Deterministic mode (kernels is then a kernels::deterministic_table): ops use det_math's
+    // exp/sin/cos instead of libm's, so results are the same bits on every platform.
+    bool deterministic = false;
 
     // When set, the executor adds each node's wall time to its op's entry.
     struct OpTime {

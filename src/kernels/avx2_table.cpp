@@ -22,4 +22,11 @@ void add_avx2_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q6_K)].vec_dot = avx2::vec_dot_q6_K_q8_K;
 }
 
+void add_avx2_deterministic_kernels(Table& t) {
+    t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx2::vec_dot_q4_1_q8_1_exact;
+    t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx2::vec_dot_q8_0_q8_0_exact;
+    t.dot_f16_f32 = avx2::dot_f16_f32_exact;
+    t.axpy_f16 = avx2::axpy_f16_exact;
+}
+
 }  // namespace lmx::kernels

@@ -4,6 +4,7 @@
 #include "base/cpu_features.hpp"
 #include "base/error.hpp"
 #include "kernels/isa_tables.hpp"
+#include "kernels/scalar.hpp"
 
 namespace lmx::kernels {
 
@@ -39,6 +40,21 @@ static Table build(Isa isa) {
     return t;
 }
 
+// The ISA's quantizers (byte-identical on every ISA) with the scalar dot products, single
+// rows only, and the 8-lane attention dot, then the exact SIMD versions this ISA has.
+static Table build_deterministic(Isa isa) {
+    Table t = build(isa);
+    Table scalar;
+    add_scalar_kernels(scalar);
+    for (int i = 0; i < kMaxDType; i++) t.weight[i] = scalar.weight[i];
+    t.dot_f16_f32 = dot_f16_f32_lanes8;  // a fixed order SIMD can follow
+    t.axpy_f16 = scalar.axpy_f16;
+#if LMX_KERNELS_X86
+    if (isa == Isa::avx2 || isa == Isa::avx512) add_avx2_deterministic_kernels(t);
+#endif
+    return t;
+}
+
 std::vector<Isa> available_isas() {
     std::vector<Isa> isas;
     for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512})
@@ -52,6 +68,13 @@ const Table& table(Isa isa) {
              "); choose one of the ISAs it runs, e.g. LMX_ISA=scalar");
     // Building a table only stores function pointers; runs() above guards their use.
     static const Table tables[] = {build(Isa::scalar), build(Isa::avx2), build(Isa::avx512)};
+    return tables[static_cast<int>(isa)];
+}
+
+const Table& deterministic_table(Isa isa) {
+    table(isa);  // fails when the CPU lacks the ISA
+    static const Table tables[] = {build_deterministic(Isa::scalar), build_deterministic(Isa::avx2),
+                                   build_deterministic(Isa::avx512)};
     return tables[static_cast<int>(isa)];
 }
 

@@ -49,5 +49,8 @@ std::vector<Isa> available_isas();  // scalar first, then what this CPU runs
 const Table& table(Isa isa);        // throws lmx::Error when the CPU lacks the ISA
 // The fastest table this CPU runs; LMX_ISA=scalar|avx2|avx512 in the environment overrides.
 const Table& best_table();
+// Deterministic mode: every entry returns the scalar table's bits (SIMD only where it is
+// exact, e.g. the integer sums inside quant blocks), so results do not depend on the ISA.
+const Table& deterministic_table(Isa isa);
 
 }  // namespace lmx::kernels

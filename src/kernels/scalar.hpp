@@ -29,6 +29,7 @@ float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
 
 float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);
+float dot_f16_f32_lanes8(int64_t n, const uint16_t* x, const float* y);  // deterministic mode
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
 
 }  // namespace lmx::kernels

@@ -1,6 +1,7 @@
 #include <cmath>
 #include <vector>
 
+#include "base/det_math.hpp"
 #include "base/fp16.hpp"
 #include "ops/kv_cache.hpp"
 #include "ops/op_base.hpp"
@@ -86,7 +87,10 @@ public:
                 }
                 for (int g = 0; g < group; g++) {
                     float* sg = scores + g * n_ctx;
-                    for (int64_t j = first; j < n_pos; j++) sum[g] += (sg[j] = std::exp(sg[j] - max_s[g]));
+                    if (ctx.deterministic)
+                        for (int64_t j = first; j < n_pos; j++) sum[g] += (sg[j] = det_exp(sg[j] - max_s[g]));
+                    else
+                        for (int64_t j = first; j < n_pos; j++) sum[g] += (sg[j] = std::exp(sg[j] - max_s[g]));
                 }
                 for (int i = 0; i < group * hd; i++) acc[i] = 0;
                 for (int64_t j = first; j < n_pos; j++) {

@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "base/det_math.hpp"
 #include "base/fp16.hpp"
 #include "ops/op_base.hpp"
 #include "ops/ops.hpp"
@@ -29,7 +30,7 @@ private:
 
 OpPtr scale(float s) { return std::make_shared<Scale>(s); }
 
-// Binary f32 ops over two same-shaped inputs.
+// Binary f32 ops over two same-shaped inputs; f(a, b, deterministic).
 template <class F>
 class Binary final : public NamedOp {
 public:
@@ -44,8 +45,9 @@ public:
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
         const float *a = in[0].as<float>(), *b = in[1].as<float>();
         float* y = out[0].as<float>();
+        const bool det = ctx.deterministic;
         parallel_for(ctx, in[0].elements(), [&](int64_t lo, int64_t hi) {
-            for (int64_t i = lo; i < hi; i++) y[i] = f_(a[i], b[i]);
+            for (int64_t i = lo; i < hi; i++) y[i] = f_(a[i], b[i], det);
         }, 16384);
     }
 
@@ -56,10 +58,12 @@ private:
 template <class F>
 static OpPtr make_binary(const char* name, F f) { return std::make_shared<Binary<F>>(name, f); }
 
-OpPtr add() { return make_binary("add", [](float a, float b) { return a + b; }); }
+OpPtr add() { return make_binary("add", [](float a, float b, bool) { return a + b; }); }
 
 OpPtr swiglu() {
-    return make_binary("swiglu", [](float gate, float up) { return gate / (1.0f + std::exp(-gate)) * up; });
+    return make_binary("swiglu", [](float gate, float up, bool det) {
+        return gate / (1.0f + (det ? det_exp(-gate) : std::exp(-gate))) * up;
+    });
 }
 
 float gelu_ggml(float x) {
@@ -71,7 +75,7 @@ float gelu_ggml(float x) {
 }
 
 OpPtr geglu() {
-    return make_binary("geglu", [](float gate, float up) { return gelu_ggml(gate) * up; });
+    return make_binary("geglu", [](float gate, float up, bool) { return gelu_ggml(gate) * up; });
 }
 
 }  // namespace lmx::ops

@@ -60,4 +60,29 @@ OpPtr attention(const AttentionParams& p);
 // the fp16 input), with the tails cut at |x| >= 10.
 float gelu_ggml(float x);
 
+// --- Encoders (BERT family): tokens of several sequences back to back, no padding;
+// seq_starts i32 [S] holds each sequence's first token (see sequence_ranges.hpp).
+
+// layer_norm(x f32 [R, D], weight f32 [D], bias f32 [D]) -> (x - mean) / sqrt(var + eps) * weight + bias.
+OpPtr layer_norm(float eps);
+// gelu(x f32) -> x * Φ(x), the exact (erf) GELU BERT uses.
+OpPtr gelu();
+
+struct EncoderAttentionParams {
+    int n_heads = 0;
+    int head_dim = 0;
+    float scale = 0;  // applied to q·k
+};
+// encoder_attention(q, k, v f32 [T, H*D], seq_starts i32 [S]) -> [T, H*D]: each token
+// attends to all tokens of its own sequence (bidirectional; other sequences masked).
+OpPtr encoder_attention(const EncoderAttentionParams& p);
+
+enum class Pooling { mean, cls, last };
+std::string_view pooling_name(Pooling p);
+// pool(x f32 [T, D], seq_starts i32 [S]) -> f32 [S, D]: per sequence, the mean of its
+// tokens, its first token or its last token.
+OpPtr pool(Pooling mode);
+// l2_normalize(x f32 [R, D]) -> each row / max(‖row‖, 1e-12).
+OpPtr l2_normalize();
+
 }  // namespace lmx::ops

@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "base/det_math.hpp"
 #include "ops/op_base.hpp"
 #include "ops/ops.hpp"
 
@@ -22,15 +23,21 @@ public:
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
         const int64_t n_tok = in[0].dims[0], width = in[0].dims[1];
         const int32_t* pos = in[1].as<int32_t>();
-        const float theta_scale = std::pow(p_.freq_base, -2.0f / static_cast<float>(p_.n_rot));
+        const bool det = ctx.deterministic;
+        const float exponent = -2.0f / static_cast<float>(p_.n_rot);
+        const float theta_scale = det ? det_pow(p_.freq_base, exponent) : std::pow(p_.freq_base, exponent);
         const int half = p_.n_rot / 2;
         parallel_for(ctx, n_tok, [&](int64_t b, int64_t e) {
             std::vector<float> cos_t(static_cast<size_t>(half)), sin_t(static_cast<size_t>(half));
             for (int64_t t = b; t < e; t++) {
                 float theta = static_cast<float>(pos[t]);
                 for (int i = 0; i < half; i++) {
-                    cos_t[static_cast<size_t>(i)] = std::cos(theta);
-                    sin_t[static_cast<size_t>(i)] = std::sin(theta);
+                    if (det) {
+                        det_sincos(theta, &sin_t[static_cast<size_t>(i)], &cos_t[static_cast<size_t>(i)]);
+                    } else {
+                        cos_t[static_cast<size_t>(i)] = std::cos(theta);
+                        sin_t[static_cast<size_t>(i)] = std::sin(theta);
+                    }
                     theta *= theta_scale;
                 }
                 const float* x = in[0].as<float>() + t * width;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <unordered_map>
 
 #include "base/error.hpp"
 
@@ -46,6 +47,42 @@ private:
     float penalty_;
     int last_n_;
     std::deque<int32_t> recent_;
+};
+
+// OpenAI's presence and frequency penalties: logit -= count * frequency + (count > 0) * presence,
+// counting the token among the last last_n accepted ones (llama.cpp's penalties sampler).
+class PresenceFrequencyPenalty final : public SamplerStage {
+public:
+    PresenceFrequencyPenalty(float presence, float frequency, int last_n) : presence_(presence), frequency_(frequency), last_n_(last_n) {}
+    void apply(Candidates& c) override {
+        if (counts_.empty()) return;
+        for (Candidate& x : c.items) {
+            auto it = counts_.find(x.id);
+            if (it == counts_.end()) continue;
+            x.logit -= static_cast<float>(it->second) * frequency_ + presence_;
+        }
+        c.sorted = false;
+    }
+    void accept(int32_t t) override {
+        if (last_n_ <= 0) return;
+        recent_.push_back(t);
+        counts_[t]++;
+        if (static_cast<int>(recent_.size()) > last_n_) {
+            auto it = counts_.find(recent_.front());
+            if (--it->second == 0) counts_.erase(it);
+            recent_.pop_front();
+        }
+    }
+    void reset() override {
+        recent_.clear();
+        counts_.clear();
+    }
+
+private:
+    float presence_, frequency_;
+    int last_n_;
+    std::deque<int32_t> recent_;
+    std::unordered_map<int32_t, int> counts_;
 };
 
 class TopK final : public SamplerStage {
@@ -114,9 +151,13 @@ private:
 }  // namespace
 
 Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) {
-    if (p.temperature < 0 || p.top_p <= 0 || p.top_p > 1 || p.min_p < 0 || p.min_p >= 1 || p.repeat_penalty <= 0 || p.top_k < 0)
-        fail("invalid sampling parameters: need temperature >= 0, 0 < top-p <= 1, 0 <= min-p < 1, top-k >= 0, repeat penalty > 0");
+    if (p.temperature < 0 || p.top_p <= 0 || p.top_p > 1 || p.min_p < 0 || p.min_p >= 1 || p.repeat_penalty <= 0 || p.top_k < 0 ||
+        !(std::fabs(p.presence_penalty) <= 2) || !(std::fabs(p.frequency_penalty) <= 2))
+        fail("invalid sampling parameters: need temperature >= 0, 0 < top-p <= 1, 0 <= min-p < 1, top-k >= 0, repeat penalty > 0, "
+             "presence and frequency penalties in [-2, 2]");
     if (p.repeat_penalty != 1.0f) stages_.push_back(std::make_unique<RepeatPenalty>(p.repeat_penalty, p.repeat_last_n));
+    if (p.presence_penalty != 0 || p.frequency_penalty != 0)
+        stages_.push_back(std::make_unique<PresenceFrequencyPenalty>(p.presence_penalty, p.frequency_penalty, p.repeat_last_n));
     if (p.temperature > 0) {
         if (p.top_k > 0) stages_.push_back(std::make_unique<TopK>(p.top_k));
         if (p.top_p < 1) stages_.push_back(std::make_unique<TopP>(p.top_p));

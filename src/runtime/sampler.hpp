@@ -1,6 +1,6 @@
 #pragma once
 // Token sampling as a chain of small stages (llama.cpp's order): repetition penalty
-// → top-k → top-p → min-p → temperature → draw. Temperature 0 means greedy.
+// → presence/frequency penalties → top-k → top-p → min-p → temperature → draw. Temperature 0 means greedy.
 // The random stream is fully determined by the seed (same seed, same text).
 #include <cstdint>
 #include <memory>
@@ -15,7 +15,9 @@ struct SamplingParams {
     float top_p = 0.95f;        // 1: off
     float min_p = 0.05f;        // 0: off
     float repeat_penalty = 1.0f;  // 1: off
-    int repeat_last_n = 64;
+    int repeat_last_n = 64;       // tokens the penalties look back over (repeat, presence, frequency)
+    float presence_penalty = 0;   // OpenAI's: minus this once for every token seen; 0: off
+    float frequency_penalty = 0;  // OpenAI's: minus this times the token's count; 0: off
     uint64_t seed = 0;
 };
 

@@ -17,13 +17,20 @@ static ops::KvCache make_cache(const models::DecoderConfig& c, const SessionOpti
     return ops::KvCache(c.n_layers, static_cast<int64_t>(c.n_kv_heads) * c.head_dim, o.n_seq, o.n_ctx);
 }
 
+static const kernels::Table& pick_kernels(const SessionOptions& o) {
+    if (!o.deterministic) return o.isa ? kernels::table(*o.isa) : kernels::best_table();
+    return kernels::deterministic_table(o.isa ? *o.isa : kernels::best_table().isa);
+}
+
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& opts)
     : model_(std::move(model)),
       pool_(opts.n_threads > 0 ? opts.n_threads : default_thread_count()),
       kv_(make_cache(model_->config(), opts)),
       executor_(model_->graph()),
-      kernels_(opts.isa ? kernels::table(*opts.isa) : kernels::best_table()),
-      ctx_{pool_, kernels_, &kv_} {}
+      kernels_(pick_kernels(opts)),
+      ctx_{pool_, kernels_, &kv_} {
+    ctx_.deterministic = opts.deterministic;
+}
 
 std::string_view Session::isa() const { return kernels::isa_name(kernels_.isa); }
 

@@ -19,6 +19,9 @@ struct SessionOptions {
     int64_t n_ctx = 2048; // positions per sequence
     int n_seq = 1;        // sequence slots (concurrent sequences)
     std::optional<kernels::Isa> isa;  // default: the fastest this CPU runs (or $LMX_ISA)
+    // Logits bit-identical on every ISA, thread count and platform (kernels::deterministic_table,
+    // det_math's exp/sin/cos); the compressor depends on it. Slower than the fast path.
+    bool deterministic = false;
 };
 
 // Tokens of possibly several sequences, each at its own position. Logits are
@@ -49,6 +52,7 @@ public:
     size_t kv_bytes() const { return kv_.bytes(); }
     size_t arena_bytes() const { return executor_.arena_bytes(); }
     std::string_view isa() const;
+    bool deterministic() const { return ctx_.deterministic; }
     // Per-op wall time of every following decode is added to *profile (nullptr: off).
     void set_profile(std::map<std::string, graph::ExecContext::OpTime>* profile) { ctx_.profile = profile; }
 
