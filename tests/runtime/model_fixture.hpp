@@ -8,6 +8,7 @@
 #include <memory>
 #include <sys/stat.h>
 
+#include "runtime/generator.hpp"
 #include "runtime/model.hpp"
 
 inline std::shared_ptr<const lmx::Model> default_model() {
@@ -27,3 +28,11 @@ inline std::shared_ptr<const lmx::Model> default_model() {
                          << " (run scripts/setup.sh)";                                                \
         }                                                                                             \
     } while (0)
+
+// Greedy generation of at most n tokens.
+inline lmx::GenerateOptions greedy(int n) {
+    lmx::GenerateOptions o;
+    o.max_tokens = n;
+    o.sampling.temperature = 0;
+    return o;
+}

@@ -5,15 +5,6 @@
 
 using namespace lmx;
 
-namespace {
-GenerateOptions greedy(int n) {
-    GenerateOptions o;
-    o.max_tokens = n;
-    o.sampling.temperature = 0;
-    return o;
-}
-}  // namespace
-
 TEST(Chat, RendersTheModelsOwnTemplate) {
     REQUIRE_DEFAULT_MODEL();
     Session s(default_model(), {2, 512, 1});
