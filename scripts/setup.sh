@@ -22,7 +22,7 @@ done
 say() { echo "setup: $*" >&2; }
 
 # --- Debian packages -------------------------------------------------------
-debs=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev nlohmann-json3-dev libcli11-dev unzip poppler-utils libcpp-httplib-dev)
+debs=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev nlohmann-json3-dev libcli11-dev unzip poppler-utils libcpp-httplib-dev libonnx-testdata emscripten node-acorn chromium)
 missing=()
 for p in "${debs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,5 +1,8 @@
 #include "base/thread_pool.hpp"
 
+#include <algorithm>
+#include <climits>
+
 #include "base/error.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -32,7 +35,20 @@ static void wait_until(std::atomic<T>& value, Pred done) {
     for (T v; !done(v = value.load(std::memory_order_acquire));) value.wait(v);
 }
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+int max_threads() {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+    return 1;
+#else
+    return INT_MAX;
+#endif
+}
+
+int hardware_threads() {
+    const unsigned n = std::thread::hardware_concurrency();
+    return std::min(n == 0 ? 1 : static_cast<int>(n), max_threads());
+}
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(std::clamp(n_threads, 1, max_threads())) {
     for (int i = 1; i < n_threads_; i++) workers_.emplace_back([this, i] { worker(i); });
 }
 

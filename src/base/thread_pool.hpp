@@ -12,7 +12,7 @@ namespace lmx {
 
 class ThreadPool {
 public:
-    explicit ThreadPool(int n_threads);  // total threads, including the caller
+    explicit ThreadPool(int n_threads);  // total threads, including the caller; capped by max_threads()
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
@@ -36,6 +36,12 @@ private:
     std::exception_ptr error_;
     std::atomic<bool> has_error_{false};
 };
+
+// The most threads this build can run: unlimited (INT32_MAX) natively, 1 in a
+// single-threaded WebAssembly build (no pthreads), where the pool never spawns.
+int max_threads();
+// Threads to use when the caller says "all": the hardware's, capped by max_threads().
+int hardware_threads();
 
 // Splits [0, n) into nth nearly equal contiguous ranges; returns thread ith's.
 struct Range { int64_t begin, end; };

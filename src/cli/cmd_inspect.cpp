@@ -1,4 +1,3 @@
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -10,7 +9,7 @@
 #include "base/sha256.hpp"
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
-#include "runtime/session.hpp"
+#include "runtime/self_check.hpp"
 
 namespace lmx::cli {
 
@@ -63,6 +62,13 @@ std::string hash_file(const std::string& path) {
     return h.finish_hex();
 }
 
+}  // namespace
+
+// cmd_inspect_onnx.cpp: the ONNX report (graph, ops, initializers, shape warnings).
+void inspect_onnx(const std::string& path, bool as_json, json out);
+
+namespace {
+
 void run_inspect(const InspectArgs& a) {
     const std::string path = a.model.empty() ? default_model_path() : a.model;
     json out;
@@ -71,6 +77,7 @@ void run_inspect(const InspectArgs& a) {
         if (got != a.verify_sha) fail(path, ": SHA256 mismatch: file has ", got, ", expected ", a.verify_sha, " (re-download the model)");
         out["sha256"] = got;
     }
+    if (path.size() > 5 && path.compare(path.size() - 5, 5, ".onnx") == 0) return inspect_onnx(path, a.as_json, out);
     auto model = Model::load(path);
     const gguf::File& f = model->file();
     const models::DecoderConfig& c = model->config();
@@ -90,20 +97,12 @@ void run_inspect(const InspectArgs& a) {
                            {"context_train", c.n_ctx_train}, {"tied_output", c.tied_output}};
 
     // Self-check: one forward pass over the BOS token (or token 0).
-    Session session(model, {a.threads, 64, 1});
-    Batch batch;
-    const int32_t bos = model->tokenizer().bos_id();
-    batch.add(bos >= 0 ? bos : 0, 0, 0, true);
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::vector<float>& logits = session.decode(batch);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    bool finite = true;
-    for (float x : logits) finite &= std::isfinite(x);
-    if (!finite) fail(path, ": the self-check forward pass produced non-finite logits (corrupt weights?)");
+    const SelfCheck sc = self_check(model, a.threads);
+    const double ms = sc.forward_ms;
     out["self_check"] = {{"input", "tokens i32[1]"}, {"output", "logits f32[1, " + std::to_string(c.n_vocab) + "]"},
-                         {"isa", std::string(session.isa())}, {"cpu_features", cpu_features_string()},
-                         {"threads", session.n_threads()}, {"forward_ms", ms}, {"load_ms", model->load_ms()},
-                         {"kv_cache_bytes", session.kv_bytes()}, {"arena_bytes", session.arena_bytes()}};
+                         {"isa", sc.isa}, {"cpu_features", cpu_features_string()},
+                         {"threads", sc.n_threads}, {"forward_ms", ms}, {"load_ms", model->load_ms()},
+                         {"kv_cache_bytes", sc.kv_bytes}, {"arena_bytes", sc.arena_bytes}};
 
     if (a.as_json) {
         out["metadata"] = meta;
@@ -123,7 +122,7 @@ void run_inspect(const InspectArgs& a) {
     }
     std::printf("\narchitecture: %s\n", out["architecture"].dump().c_str());
     std::printf("self-check: tokens i32[1] -> logits f32[1, %d] in %.2f ms; %d threads, %s kernels (cpu: %s)\n", c.n_vocab, ms,
-                session.n_threads(), std::string(session.isa()).c_str(), cpu_features_string().c_str());
+                sc.n_threads, sc.isa.c_str(), cpu_features_string().c_str());
 }
 
 }  // namespace
@@ -131,7 +130,7 @@ void run_inspect(const InspectArgs& a) {
 void add_inspect(CLI::App& app) {
     auto a = std::make_shared<InspectArgs>();
     CLI::App* c = app.add_subcommand("inspect", "show a model's metadata, tensors and a timed self-check forward pass");
-    c->add_option("model", a->model, "GGUF model file (default: the installed SmolLM2-135M-Instruct)");
+    c->add_option("model", a->model, "GGUF or ONNX model file (default: the installed SmolLM2-135M-Instruct)");
     c->add_flag("--json", a->as_json, "print JSON");
     c->add_option("--verify-sha", a->verify_sha, "recompute the file's SHA256 first and require this value");
     c->add_option("-t,--threads", a->threads, "threads for the self-check")->check(CLI::Range(0, 512));

@@ -1,6 +1,5 @@
 // lmx logprobs: the log-probability the model gives each token of a text, given the
 // tokens before it (the primitive behind lmx compress), with the top alternatives.
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -11,7 +10,7 @@
 
 #include "base/error.hpp"
 #include "cli/commands.hpp"
-#include "runtime/session.hpp"
+#include "runtime/logprobs.hpp"
 
 namespace lmx::cli {
 
@@ -22,13 +21,6 @@ struct LogprobsArgs {
     int top = 0, threads = 0;
     bool as_json = false, deterministic = false;
 };
-
-struct Alt {
-    int32_t id;
-    double logprob;
-};
-
-constexpr int kBatch = 64;  // positions per forward pass
 
 void run_logprobs(const LogprobsArgs& a) {
     std::string text = a.text;
@@ -48,53 +40,35 @@ void run_logprobs(const LogprobsArgs& a) {
     so.n_ctx = static_cast<int64_t>(ids.size());
     so.deterministic = a.deterministic;
     Session s(model, so);
-    const size_t n_vocab = static_cast<size_t>(model->config().n_vocab);
+
+    const TokenLogprobs lp = token_logprobs(s, ids, a.top);
 
     nlohmann::json rows = nlohmann::json::array();
     double total_bits = 0;
     size_t scored_bytes = 0;
     auto show = [](const std::string& b) { return nlohmann::json(b).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
     if (!a.as_json) std::printf("%5s %7s %10s  %-20s %s\n", "pos", "id", "logprob", "token", a.top > 0 ? "top" : "");
-    // position 0 has no prediction; row i of a batch starting at b predicts token b + i + 1
-    for (size_t b = 0; b + 1 < ids.size(); b += kBatch) {
-        const size_t e = std::min(ids.size() - 1, b + kBatch);
-        Batch batch;
-        for (size_t i = b; i < e; i++) batch.add(ids[i], static_cast<int32_t>(i), 0, true);
-        const std::vector<float>& logits = s.decode(batch);
-        for (size_t i = b; i < e; i++) {
-            const float* l = logits.data() + (i - b) * n_vocab;
-            const float mx = *std::max_element(l, l + n_vocab);
-            double sum = 0;
-            for (size_t v = 0; v < n_vocab; v++) sum += std::exp(static_cast<double>(l[v] - mx));
-            const double log_z = static_cast<double>(mx) + std::log(sum);
-            const int32_t id = ids[i + 1];
-            const double lp = l[id] - log_z;
-            const std::string bytes = tok.token_bytes(id);
-            total_bits -= lp / std::log(2.0);
-            scored_bytes += bytes.size();
-            std::vector<Alt> top;
-            for (int32_t v = 0; v < static_cast<int32_t>(n_vocab); v++) {
-                const Alt alt{v, l[v] - log_z};
-                if (static_cast<int>(top.size()) < a.top || (!top.empty() && alt.logprob > top.back().logprob)) {
-                    if (static_cast<int>(top.size()) == a.top) top.pop_back();
-                    top.insert(std::upper_bound(top.begin(), top.end(), alt, [](const Alt& x, const Alt& y) { return x.logprob > y.logprob; }), alt);
-                }
-            }
-            if (a.as_json) {
-                nlohmann::json alts = nlohmann::json::array();
-                for (const Alt& t : top) alts.push_back({{"id", t.id}, {"token", tok.token_bytes(t.id)}, {"logprob", t.logprob}});
-                rows.push_back({{"pos", i + 1}, {"id", id}, {"token", bytes}, {"logprob", lp}, {"top", alts}});
-                continue;
-            }
-            std::string alts;
-            for (const Alt& t : top) {
-                char num[32];
-                std::snprintf(num, sizeof num, " %.3f  ", t.logprob);
-                alts += show(tok.token_bytes(t.id));
-                alts += num;
-            }
-            std::printf("%5zu %7d %10.4f  %-20s %s\n", i + 1, id, lp, show(bytes).c_str(), alts.c_str());
+    for (size_t i = 0; i + 1 < ids.size(); i++) {
+        const int32_t id = ids[i + 1];
+        const std::string bytes = tok.token_bytes(id);
+        total_bits -= lp.logprob[i] / std::log(2.0);
+        scored_bytes += bytes.size();
+        const size_t row = i * static_cast<size_t>(lp.top);
+        if (a.as_json) {
+            nlohmann::json alts = nlohmann::json::array();
+            for (size_t j = row; j < row + static_cast<size_t>(lp.top); j++)
+                alts.push_back({{"id", lp.top_ids[j]}, {"token", tok.token_bytes(lp.top_ids[j])}, {"logprob", lp.top_logprob[j]}});
+            rows.push_back({{"pos", i + 1}, {"id", id}, {"token", bytes}, {"logprob", lp.logprob[i]}, {"top", alts}});
+            continue;
         }
+        std::string alts;
+        for (size_t j = row; j < row + static_cast<size_t>(lp.top); j++) {
+            char num[32];
+            std::snprintf(num, sizeof num, " %.3f  ", lp.top_logprob[j]);
+            alts += show(tok.token_bytes(lp.top_ids[j]));
+            alts += num;
+        }
+        std::printf("%5zu %7d %10.4f  %-20s %s\n", i + 1, id, lp.logprob[i], show(bytes).c_str(), alts.c_str());
     }
     const double bpb = scored_bytes ? total_bits / static_cast<double>(scored_bytes) : 0.0;
     if (a.as_json) {

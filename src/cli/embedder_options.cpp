@@ -1,10 +1,5 @@
 #include "cli/embedder_options.hpp"
 
-#include <filesystem>
-
-#include "base/error.hpp"
-#include "runtime/model.hpp"
-
 namespace lmx::cli {
 
 void add_embedder_options(CLI::App& cmd, EmbedderArgs& a) {
@@ -18,14 +13,6 @@ void add_embedder_options(CLI::App& cmd, EmbedderArgs& a) {
         ->capture_default_str();
 }
 
-std::string resolve_model_dir(const std::string& model) {
-    const std::filesystem::path installed = std::filesystem::path(model_home()) / model;
-    if (model.find('/') == std::string::npos && std::filesystem::is_directory(installed)) return installed.string();
-    if (std::filesystem::is_directory(model)) return model;
-    fail("embedding model '", model, "' is neither a folder nor installed under ", model_home(),
-         " (install it with scripts/setup.sh, or give a model folder)");
-}
-
 std::unique_ptr<Embedder> load_embedder(const EmbedderArgs& a) {
     EmbedderOptions o;
     if (!a.pooling.empty()) o.pooling = parse_pooling(a.pooling);
@@ -33,7 +20,7 @@ std::unique_ptr<Embedder> load_embedder(const EmbedderArgs& a) {
     o.max_length = a.max_length;
     o.n_threads = a.threads;
     o.batch_tokens = a.batch_tokens;
-    return std::make_unique<Embedder>(resolve_model_dir(a.model), o);
+    return std::make_unique<Embedder>(embedding_model_dir(a.model), o);
 }
 
 }  // namespace lmx::cli

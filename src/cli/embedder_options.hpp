@@ -19,8 +19,6 @@ struct EmbedderArgs {
 };
 
 void add_embedder_options(CLI::App& cmd, EmbedderArgs& a);
-// -m NAME resolves to $LMX_HOME/NAME when that folder exists, else NAME is a path.
-std::string resolve_model_dir(const std::string& model);
 std::unique_ptr<Embedder> load_embedder(const EmbedderArgs& a);
 
 }  // namespace lmx::cli

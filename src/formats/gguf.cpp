@@ -233,10 +233,12 @@ File::File(File&&) noexcept = default;
 File& File::operator=(File&&) noexcept = default;
 File::~File() = default;
 
-File File::open(const std::string& path) {
+File File::open(const std::string& path) { return open(std::make_unique<MappedFile>(path)); }
+
+File File::open(std::unique_ptr<MappedFile> file) {
     File f;
-    f.map_ = std::make_unique<MappedFile>(path);
-    f.name_ = path;
+    f.map_ = std::move(file);
+    f.name_ = f.map_->path();
     f.bytes_ = f.map_->data();
     f.size_ = f.map_->size();
     f.parse_all();

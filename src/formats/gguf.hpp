@@ -57,6 +57,8 @@ class File {
 public:
     // Maps the file and parses it; the File keeps the mapping alive.
     static File open(const std::string& path);
+    // Parses an already opened file or adopted bytes (MappedFile's in-memory form).
+    static File open(std::unique_ptr<MappedFile> file);
     // Parses bytes owned by the caller (tests, fuzzing); they must outlive the File.
     static File parse(const uint8_t* data, size_t size, std::string name = "<memory>");
 
@@ -71,6 +73,7 @@ public:
     // end before it (gguf-py writes no padding then).
     size_t data_offset() const { return data_offset_; }
     size_t file_size() const { return size_; }
+    const uint8_t* file_bytes() const { return bytes_; }  // the whole file, file_size() bytes
 
     const std::vector<std::pair<std::string, Value>>& metadata() const { return kv_; }
     const Value* find(std::string_view key) const;

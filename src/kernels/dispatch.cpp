@@ -13,11 +13,16 @@ std::string_view isa_name(Isa isa) {
         case Isa::scalar: return "scalar";
         case Isa::avx2: return "avx2";
         case Isa::avx512: return "avx512";
+        case Isa::wasm_simd128: return "wasm_simd128";
     }
     return "unknown";
 }
 
-// LMX_KERNELS_X86 is set by CMake when the avx2_/avx512_ translation units are built.
+// LMX_KERNELS_X86 is set by CMake when the avx2_/avx512_ translation units are built,
+// LMX_KERNELS_WASM for the wasm_ ones (a WASM engine without SIMD128 rejects the whole
+// module, so there is nothing to detect at run time).
+static constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2, Isa::avx512, Isa::wasm_simd128};
+
 static bool runs(Isa isa) {
     if (isa == Isa::scalar) return true;
 #if LMX_KERNELS_X86
@@ -25,6 +30,9 @@ static bool runs(Isa isa) {
     const bool avx2 = f.avx2 && f.fma && f.f16c;
     if (isa == Isa::avx2) return avx2;
     if (isa == Isa::avx512) return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+#endif
+#if LMX_KERNELS_WASM
+    if (isa == Isa::wasm_simd128) return true;
 #endif
     return false;
 }
@@ -36,6 +44,9 @@ static Table build(Isa isa) {
 #if LMX_KERNELS_X86
     if (isa == Isa::avx2 || isa == Isa::avx512) add_avx2_kernels(t);
     if (isa == Isa::avx512) add_avx512_kernels(t);
+#endif
+#if LMX_KERNELS_WASM
+    if (isa == Isa::wasm_simd128) add_wasm_kernels(t);
 #endif
     return t;
 }
@@ -52,12 +63,15 @@ static Table build_deterministic(Isa isa) {
 #if LMX_KERNELS_X86
     if (isa == Isa::avx2 || isa == Isa::avx512) add_avx2_deterministic_kernels(t);
 #endif
+#if LMX_KERNELS_WASM
+    if (isa == Isa::wasm_simd128) add_wasm_deterministic_kernels(t);
+#endif
     return t;
 }
 
 std::vector<Isa> available_isas() {
     std::vector<Isa> isas;
-    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512})
+    for (Isa isa : kAllIsas)
         if (runs(isa)) isas.push_back(isa);
     return isas;
 }
@@ -67,22 +81,22 @@ const Table& table(Isa isa) {
         fail("this CPU cannot run the ", isa_name(isa), " kernels (it has: ", cpu_features_string(),
              "); choose one of the ISAs it runs, e.g. LMX_ISA=scalar");
     // Building a table only stores function pointers; runs() above guards their use.
-    static const Table tables[] = {build(Isa::scalar), build(Isa::avx2), build(Isa::avx512)};
+    static const Table tables[] = {build(Isa::scalar), build(Isa::avx2), build(Isa::avx512), build(Isa::wasm_simd128)};
     return tables[static_cast<int>(isa)];
 }
 
 const Table& deterministic_table(Isa isa) {
     table(isa);  // fails when the CPU lacks the ISA
     static const Table tables[] = {build_deterministic(Isa::scalar), build_deterministic(Isa::avx2),
-                                   build_deterministic(Isa::avx512)};
+                                   build_deterministic(Isa::avx512), build_deterministic(Isa::wasm_simd128)};
     return tables[static_cast<int>(isa)];
 }
 
 const Table& best_table() {
     if (const char* env = std::getenv("LMX_ISA"); env && *env) {
-        for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512})
+        for (Isa isa : kAllIsas)
             if (isa_name(isa) == env) return table(isa);
-        fail("LMX_ISA=", env, " is not an ISA lmx knows; use scalar, avx2 or avx512");
+        fail("LMX_ISA=", env, " is not an ISA lmx knows; use scalar, avx2, avx512 or wasm_simd128");
     }
     return table(available_isas().back());
 }

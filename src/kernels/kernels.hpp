@@ -10,7 +10,7 @@
 
 namespace lmx::kernels {
 
-enum class Isa { scalar, avx2, avx512 };
+enum class Isa { scalar, avx2, avx512, wasm_simd128 };
 std::string_view isa_name(Isa isa);
 
 // y = quantized blocks of x (n a multiple of the activation type's block size).
@@ -47,7 +47,7 @@ struct Table {
 
 std::vector<Isa> available_isas();  // scalar first, then what this CPU runs
 const Table& table(Isa isa);        // throws lmx::Error when the CPU lacks the ISA
-// The fastest table this CPU runs; LMX_ISA=scalar|avx2|avx512 in the environment overrides.
+// The fastest table this CPU runs; LMX_ISA=scalar|avx2|avx512|wasm_simd128 in the environment overrides.
 const Table& best_table();
 // Deterministic mode: every entry returns the scalar table's bits (SIMD only where it is
 // exact, e.g. the integer sums inside quant blocks), so results do not depend on the ISA.

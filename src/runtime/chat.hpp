@@ -37,6 +37,9 @@ public:
     ChatTurn send(std::string_view user_text, const GenerateOptions& opts, const TextCallback& on_text = nullptr);
 
     void reset();  // forgets the conversation (the system prompt stays)
+    // Replaces the conversation with one the caller keeps (any roles; the system prompt
+    // given above is not added). The next send() reuses the cached prefix they share.
+    void set_messages(std::vector<ChatMessage> messages) { history_ = std::move(messages); }
     const std::vector<ChatMessage>& messages() const { return history_; }
     std::string render(bool add_generation_prompt) const;  // the conversation as the template writes it
 

@@ -10,7 +10,6 @@
 #include "base/crc32.hpp"
 #include "base/det_math.hpp"
 #include "base/error.hpp"
-#include "base/mapped_file.hpp"
 #include "base/sha256.hpp"
 #include "runtime/range_coder.hpp"
 #include "runtime/session.hpp"
@@ -86,9 +85,8 @@ std::vector<std::string_view> split_chunks(std::string_view data, uint32_t chunk
 }  // namespace
 
 Compressor::Compressor(std::shared_ptr<const Model> model) : model_(std::move(model)) {
-    const MappedFile f(model_->path());
-    Sha256 h;
-    h.update(f.data(), f.size());
+    Sha256 h;  // of the whole model file, as read or mapped at load
+    h.update(model_->file().file_bytes(), model_->file().file_size());
     model_sha_ = h.finish();
     const Tokenizer& tok = model_->tokenizer();
     tokenizer_sha_ = tokenizer_hash(tok);
@@ -129,7 +127,10 @@ void Compressor::run_chunks(size_t n, const CompressOptions& o, uint32_t chunk_b
                             const std::function<void(Session&, size_t)>& job) const {
     if (n == 0) return;
     const int hw = default_thread_count();
-    const int workers = static_cast<int>(std::min<size_t>(n, static_cast<size_t>(o.workers > 0 ? o.workers : hw)));
+    // Workers are threads: capped by what the build runs (1 in single-threaded WASM). The
+    // chunking, and so the container, does not depend on it.
+    const int wanted = std::min(o.workers > 0 ? o.workers : hw, max_threads());
+    const int workers = static_cast<int>(std::min<size_t>(n, static_cast<size_t>(wanted)));
     SessionOptions so;
     so.n_threads = o.threads_per_worker > 0 ? o.threads_per_worker : std::max(1, hw / workers);
     so.n_ctx = chunk_bytes;

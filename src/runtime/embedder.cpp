@@ -91,6 +91,14 @@ ops::Pooling parse_pooling(const std::string& name) {
     fail("unknown pooling '", name, "'; choose mean, cls or last");
 }
 
+std::string embedding_model_dir(const std::string& model) {
+    const fs::path installed = fs::path(model_home()) / model;
+    if (model.find('/') == std::string::npos && fs::is_directory(installed)) return installed.string();
+    if (fs::is_directory(model)) return model;
+    fail("embedding model '", model, "' is neither a folder nor installed under ", model_home(),
+         " (install it with scripts/setup.sh, or give a model folder)");
+}
+
 Embedder::Embedder(const std::string& dir_path, const EmbedderOptions& opts)
     : weights_(safetensors::File::open((fs::path(dir_path) / "model.safetensors").string())),
       pool_(opts.n_threads > 0 ? opts.n_threads : default_thread_count()),

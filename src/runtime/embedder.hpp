@@ -30,6 +30,10 @@ struct EmbedderOptions {
 // The pooling mode a name selects ("mean", "cls", "last"); throws naming the choices.
 ops::Pooling parse_pooling(const std::string& name);
 
+// A model folder named NAME resolves to $LMX_HOME/NAME when that folder exists, else NAME
+// is a path; throws lmx::Error when neither is a folder.
+std::string embedding_model_dir(const std::string& model);
+
 class Embedder {
 public:
     // dir: a model folder (see above). Throws lmx::Error naming the missing or bad file.

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "base/error.hpp"
+#include "base/mapped_file.hpp"
 
 namespace lmx {
 
@@ -28,7 +29,16 @@ std::shared_ptr<const Model> Model::load(const std::string& path) {
         fail("model file not found: ", path);
     }
     const auto t0 = std::chrono::steady_clock::now();
-    std::shared_ptr<Model> m(new Model(path, gguf::File::open(path)));
+    return build(std::make_unique<MappedFile>(path), t0);
+}
+
+std::shared_ptr<const Model> Model::load(std::unique_ptr<MappedFile> file) {
+    return build(std::move(file), std::chrono::steady_clock::now());
+}
+
+std::shared_ptr<const Model> Model::build(std::unique_ptr<MappedFile> file, std::chrono::steady_clock::time_point t0) {
+    const std::string path = file->path();
+    std::shared_ptr<Model> m(new Model(path, gguf::File::open(std::move(file))));
     m->decoder_ = models::build_decoder(m->file_);
     m->tokenizer_ = Tokenizer::from_gguf(m->file_);
     if (m->tokenizer_->n_vocab() != m->decoder_.config.n_vocab)

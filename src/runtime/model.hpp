@@ -1,6 +1,7 @@
 #pragma once
 // A loaded model: the mapped GGUF file, its decoder graph and its tokenizer.
 // Immutable once loaded, so several sessions may share it.
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -10,9 +11,13 @@
 
 namespace lmx {
 
+class MappedFile;
+
 class Model {
 public:
     static std::shared_ptr<const Model> load(const std::string& path);
+    // From a file already read or mapped, e.g. bytes in memory (path() is its name).
+    static std::shared_ptr<const Model> load(std::unique_ptr<MappedFile> file);
 
     const std::string& path() const { return path_; }
     const gguf::File& file() const { return file_; }
@@ -23,6 +28,8 @@ public:
 
 private:
     Model(std::string path, gguf::File file);
+    // load_ms counts from t0, so reading or mapping the file is part of it.
+    static std::shared_ptr<const Model> build(std::unique_ptr<MappedFile> file, std::chrono::steady_clock::time_point t0);
     std::string path_;
     gguf::File file_;
     models::DecoderGraph decoder_;

@@ -1,16 +1,12 @@
 #include "runtime/session.hpp"
 
 #include <cstring>
-#include <thread>
 
 #include "base/error.hpp"
 
 namespace lmx {
 
-int default_thread_count() {
-    unsigned n = std::thread::hardware_concurrency();
-    return n == 0 ? 1 : static_cast<int>(n);
-}
+int default_thread_count() { return hardware_threads(); }
 
 static ops::KvCache make_cache(const models::DecoderConfig& c, const SessionOptions& o) {
     if (o.n_ctx <= 0) fail("context size must be positive, got ", o.n_ctx);

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <version>
 
 #include "base/error.hpp"
 
@@ -197,13 +199,27 @@ static bool equals_at(const Value& a, const Value& b, int depth) {
     }
 }
 
+// The shortest scientific digits that read back as d. Standard libraries without
+// floating-point to_chars (libc++ before 17, e.g. Emscripten's) get the same digits from
+// correctly rounded printf at increasing precision.
+static std::string shortest_scientific(double d) {
+    char buf[64];
+#if defined(__cpp_lib_to_chars)
+    auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+    return std::string(buf, res.ptr);
+#else
+    for (int digits = 1;; digits++) {
+        const int n = std::snprintf(buf, sizeof buf, "%.*e", digits - 1, d);
+        if (digits >= 17 || std::strtod(buf, nullptr) == d) return std::string(buf, static_cast<size_t>(n));
+    }
+#endif
+}
+
 std::string float_repr(double d) {
     if (std::isnan(d)) return "nan";
     if (std::isinf(d)) return d < 0 ? "-inf" : "inf";
     // Shortest round-trip digits, then Python's layout: fixed for 1e-4 <= |d| < 1e16.
-    char buf[64];
-    auto res = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
-    std::string sci(buf, res.ptr);
+    std::string sci = shortest_scientific(d);
     const size_t e = sci.find('e');
     std::string mant = sci.substr(0, e);
     const int exp10 = std::stoi(sci.substr(e + 1));

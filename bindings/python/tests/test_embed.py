@@ -1,0 +1,45 @@
+"""embed(): float32 vectors at cosine >= 0.9999 of the sentence-transformers reference
+(tests/goldens/embeddings, tools/gen_embedding_goldens.py), pooling and normalization."""
+
+import json
+
+import numpy as np
+import pytest
+
+import lmx
+from conftest import GOLDENS
+
+N = 64  # of the 520 golden sentences (the C++ test covers all)
+
+
+def test_matches_reference_vectors(embed_model: lmx.Model) -> None:
+    d = GOLDENS / "embeddings" / "all-minilm-l6-v2"
+    texts = [json.loads(line) for line in (d / "sentences.jsonl").read_text(encoding="utf-8").splitlines()]
+    want = np.fromfile(d / "vectors.f16", dtype="<f2").reshape(len(texts), -1).astype(np.float64)
+    got = embed_model.embed(texts[:N])
+    assert got.dtype == np.float32 and got.shape == (N, want.shape[1]) == (N, 384)
+    g = got.astype(np.float64)
+    cos = (g * want[:N]).sum(1) / np.linalg.norm(g, axis=1) / np.linalg.norm(want[:N], axis=1)
+    assert cos.min() >= 0.9999, f"worst cosine {cos.min()} at {cos.argmin()}: {texts[int(cos.argmin())]!r}"
+
+
+def test_normalize_and_pooling(embed_model: lmx.Model) -> None:
+    texts = ["a sentence about cats", "another one about the stock market"]
+    v = embed_model.embed(texts)  # the model folder says: mean pooling, normalized
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, rtol=1e-5)
+    raw = embed_model.embed(texts, normalize=False)
+    assert not np.allclose(np.linalg.norm(raw, axis=1), 1.0)
+    np.testing.assert_allclose(raw / np.linalg.norm(raw, axis=1, keepdims=True), v, atol=1e-6)
+    cls = embed_model.embed(texts, pooling="cls")
+    assert not np.allclose(cls, v)
+    with pytest.raises(lmx.LmxError, match="pooling"):
+        embed_model.embed(texts, pooling="max")
+
+
+def test_single_string_and_info(embed_model: lmx.Model) -> None:
+    assert embed_model.kind == "encoder"
+    assert embed_model.embed("one text").shape == (1, 384)
+    assert embed_model.embed([]).shape == (0, 384)
+    info = embed_model.info()
+    assert info["dims"] == 384 and info["pooling"] == "mean"
+    assert embed_model.tokenize("hello world")[0] == 101  # [CLS]
