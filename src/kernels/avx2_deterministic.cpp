@@ -15,111 +15,9 @@ namespace lmx::kernels::avx2 {
 
 namespace {
 
-// The eight int32 totals of eight vectors of partial sums, in order.
-__m256i sum8(const __m256i p[8]) {
-    const __m256i h0123 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
-    const __m256i h4567 = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
-    return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20), _mm256_permute2x128_si256(h0123, h4567, 0x31));
-}
+__m256i dot_bytes(__m256i u, __m256i s) { return dot_us8(u, s); }
 
-// The fp16 pairs (first 4 bytes) of eight blocks at a byte stride, converted: lo gets
-// the first half of each pair (d), hi the second (m of Q4_1, s of Q8_1).
-void pairs8(const void* first, size_t stride, __m256* lo, __m256* hi) {
-    const auto* p = static_cast<const uint8_t*>(first);
-    __m256i v = _mm256_setr_epi32(static_cast<int>(load_u32(p)), static_cast<int>(load_u32(p + stride)),
-                                  static_cast<int>(load_u32(p + 2 * stride)), static_cast<int>(load_u32(p + 3 * stride)),
-                                  static_cast<int>(load_u32(p + 4 * stride)), static_cast<int>(load_u32(p + 5 * stride)),
-                                  static_cast<int>(load_u32(p + 6 * stride)), static_cast<int>(load_u32(p + 7 * stride)));
-    // per 128-bit lane: the four first halves, then the four second halves
-    v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
-                                                0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15));
-    v = _mm256_permute4x64_epi64(v, 0xD8);  // [firsts 0-3, firsts 4-7, seconds 0-3, seconds 4-7]
-    *lo = _mm256_cvtph_ps(_mm256_castsi256_si128(v));
-    *hi = _mm256_cvtph_ps(_mm256_extracti128_si256(v, 1));
-}
-
-// The fp16 d (first 2 bytes) of eight blocks at a byte stride, converted.
-__m256 halves8(const void* first, size_t stride) {
-    const auto* p = static_cast<const uint8_t*>(first);
-    const __m128i h = _mm_setr_epi16(
-        static_cast<int16_t>(load_u16(p)), static_cast<int16_t>(load_u16(p + stride)),
-        static_cast<int16_t>(load_u16(p + 2 * stride)), static_cast<int16_t>(load_u16(p + 3 * stride)),
-        static_cast<int16_t>(load_u16(p + 4 * stride)), static_cast<int16_t>(load_u16(p + 5 * stride)),
-        static_cast<int16_t>(load_u16(p + 6 * stride)), static_cast<int16_t>(load_u16(p + 7 * stride)));
-    return _mm256_cvtph_ps(h);
-}
-
-float add_in_order(float sumf, __m256 t) {
-    alignas(32) float v[8];
-    _mm256_store_ps(v, t);
-    for (float x : v) sumf += x;
-    return sumf;
-}
-
-// One weight row against NR activation rows; each row's arithmetic is the single-row
-// reference's, only the weight unpacking and scale conversion are shared.
-template <int NR>
-void q4_1_q8_1_exact(int64_t n, const block_q4_1* x, const void* const* a, float* out) {
-    const int64_t nb = n / QK8_1;
-    const block_q8_1* y[NR];
-    float sumf[NR];
-    for (int r = 0; r < NR; r++) y[r] = static_cast<const block_q8_1*>(a[r]), sumf[r] = 0;
-    int64_t ib = 0;
-    for (; ib + 8 <= nb; ib += 8) {
-        __m256i q[8];
-        for (int k = 0; k < 8; k++) q[k] = unpack_nibbles(x[ib + k].qs);
-        __m256 xd, xm;
-        pairs8(&x[ib], sizeof(block_q4_1), &xd, &xm);
-        for (int r = 0; r < NR; r++) {
-            const block_q8_1* yb = y[r] + ib;
-            __m256i p[8];
-            for (int k = 0; k < 8; k++) p[k] = dot_us8(q[k], load256(yb[k].qs));
-            __m256 yd, ys;
-            pairs8(yb, sizeof(block_q8_1), &yd, &ys);
-            const __m256 t = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(xd, yd), _mm256_cvtepi32_ps(sum8(p))),
-                                           _mm256_mul_ps(xm, ys));
-            sumf[r] = add_in_order(sumf[r], t);
-        }
-    }
-    for (; ib < nb; ib++) {
-        const __m256i q = unpack_nibbles(x[ib].qs);
-        for (int r = 0; r < NR; r++) {
-            const int sumi = hsum_i32(dot_us8(q, load256(y[r][ib].qs)));
-            sumf[r] += (half_to_float(x[ib].d) * half_to_float(y[r][ib].d)) * static_cast<float>(sumi) +
-                       half_to_float(x[ib].m) * half_to_float(y[r][ib].s);
-        }
-    }
-    for (int r = 0; r < NR; r++) out[r] = sumf[r];
-}
-
-template <int NR>
-void q8_0_q8_0_exact(int64_t n, const block_q8_0* x, const void* const* a, float* out) {
-    const int64_t nb = n / QK8_0;
-    const block_q8_0* y[NR];
-    float sumf[NR];
-    for (int r = 0; r < NR; r++) y[r] = static_cast<const block_q8_0*>(a[r]), sumf[r] = 0;
-    int64_t ib = 0;
-    for (; ib + 8 <= nb; ib += 8) {
-        __m256i q[8], ax[8];  // the weights and their magnitudes (dot_s8 split in two)
-        for (int k = 0; k < 8; k++) q[k] = load256(x[ib + k].qs), ax[k] = _mm256_sign_epi8(q[k], q[k]);
-        const __m256 xd = halves8(&x[ib], sizeof(block_q8_0));
-        for (int r = 0; r < NR; r++) {
-            const block_q8_0* yb = y[r] + ib;
-            __m256i p[8];
-            for (int k = 0; k < 8; k++) p[k] = dot_us8(ax[k], _mm256_sign_epi8(load256(yb[k].qs), q[k]));
-            const __m256 dd = _mm256_mul_ps(xd, halves8(yb, sizeof(block_q8_0)));
-            sumf[r] = add_in_order(sumf[r], _mm256_mul_ps(_mm256_cvtepi32_ps(sum8(p)), dd));
-        }
-    }
-    for (; ib < nb; ib++) {
-        const __m256i q = load256(x[ib].qs);
-        for (int r = 0; r < NR; r++) {
-            const int sumi = hsum_i32(dot_s8(q, load256(y[r][ib].qs)));
-            sumf[r] += static_cast<float>(sumi) * (half_to_float(x[ib].d) * half_to_float(y[r][ib].d));
-        }
-    }
-    for (int r = 0; r < NR; r++) out[r] = sumf[r];
-}
+#include "kernels/exact_dot_rows.inc"
 
 }  // namespace
 
@@ -130,13 +28,7 @@ float vec_dot_q4_1_q8_1_exact(int64_t n, const void* w, const void* a) {
 }
 
 void vec_dot_q4_1_q8_1_exact_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
-    const auto* x = static_cast<const block_q4_1*>(w);
-    switch (nr) {
-        case 4: q4_1_q8_1_exact<4>(n, x, a, out); break;
-        case 3: q4_1_q8_1_exact<3>(n, x, a, out); break;
-        case 2: q4_1_q8_1_exact<2>(n, x, a, out); break;
-        default: q4_1_q8_1_exact<1>(n, x, a, out); break;
-    }
+    q4_1_q8_1_exact_rows(n, w, a, nr, out);
 }
 
 float vec_dot_q8_0_q8_0_exact(int64_t n, const void* w, const void* a) {
@@ -146,13 +38,7 @@ float vec_dot_q8_0_q8_0_exact(int64_t n, const void* w, const void* a) {
 }
 
 void vec_dot_q8_0_q8_0_exact_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
-    const auto* x = static_cast<const block_q8_0*>(w);
-    switch (nr) {
-        case 4: q8_0_q8_0_exact<4>(n, x, a, out); break;
-        case 3: q8_0_q8_0_exact<3>(n, x, a, out); break;
-        case 2: q8_0_q8_0_exact<2>(n, x, a, out); break;
-        default: q8_0_q8_0_exact<1>(n, x, a, out); break;
-    }
+    q8_0_q8_0_exact_rows(n, w, a, nr, out);
 }
 
 // kernels::dot_f16_f32_lanes8: lane k sums the products i = k mod 8 (exact conversions,
