@@ -17,27 +17,23 @@ static double pow2(int64_t k) {
     return d;
 }
 
-constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+using det_exp_steps::kLn2Hi, det_exp_steps::kLn2Lo;
 
 // exp of -104 <= xd <= 89 in double.
 static double exp_d(double xd) {
     // x = k ln2 + r with |r| <= ln2/2; ln2 split so k * kLn2Hi is exact (k has <= 8 bits)
-    constexpr double kLog2e = 1.4426950408889634;
-    const int64_t k = round_to_int(xd * kLog2e);
+    const int64_t k = round_to_int(xd * det_exp_steps::kLog2e);
     const double r = (xd - static_cast<double>(k) * kLn2Hi) - static_cast<double>(k) * kLn2Lo;
     // Taylor series to r^13/13!: the remainder is < 2^-56 for |r| <= 0.35
-    double p = 1.0 / 6227020800.0;
-    constexpr double kInvFact[] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
-                                   1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0,
-                                   1.0 / 6.0, 0.5, 1.0, 1.0};
-    for (double c : kInvFact) p = p * r + c;
+    double p = det_exp_steps::kFirst;
+    for (double c : det_exp_steps::kPoly) p = p * r + c;
     return p * pow2(k);
 }
 
 float det_exp(float x) {
     if (x != x) return x;
-    if (x > 88.8f) return std::numeric_limits<float>::infinity();
-    if (x < -104.0f) return 0.0f;
+    if (x > det_exp_steps::kMax) return std::numeric_limits<float>::infinity();
+    if (x < det_exp_steps::kMin) return 0.0f;
     return static_cast<float>(exp_d(x));
 }
 

@@ -12,6 +12,7 @@ void add_avx2_kernels(Table& t) {
 
     t.dot_f16_f32 = avx2::dot_f16_f32;
     t.axpy_f16 = avx2::axpy_f16;
+    t.exp_det = avx2::exp_det;  // exact: the deterministic tables keep it
 
     t.weight[static_cast<int>(DType::F32)].vec_dot = avx2::vec_dot_f32;
     t.weight[static_cast<int>(DType::F16)].vec_dot = avx2::vec_dot_f16;
@@ -25,6 +26,8 @@ void add_avx2_kernels(Table& t) {
 void add_avx2_deterministic_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx2::vec_dot_q4_1_q8_1_exact;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx2::vec_dot_q8_0_q8_0_exact;
+    t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx2::vec_dot_q4_1_q8_1_exact_rows;
+    t.weight[static_cast<int>(DType::Q8_0)].vec_dot_rows = avx2::vec_dot_q8_0_q8_0_exact_rows;
     t.dot_f16_f32 = avx2::dot_f16_f32_exact;
     t.axpy_f16 = avx2::axpy_f16_exact;
 }

@@ -62,6 +62,7 @@ static Table build_deterministic(Isa isa) {
     t.axpy_f16 = scalar.axpy_f16;
 #if LMX_KERNELS_X86
     if (isa == Isa::avx2 || isa == Isa::avx512) add_avx2_deterministic_kernels(t);
+    if (isa == Isa::avx512) add_avx512_deterministic_kernels(t);
 #endif
 #if LMX_KERNELS_WASM
     if (isa == Isa::wasm_simd128) add_wasm_deterministic_kernels(t);

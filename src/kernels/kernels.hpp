@@ -28,6 +28,8 @@ using VecDotRowsFn = void (*)(int64_t n, const void* w, const void* const* a, in
 // acc += a * fp16 values.
 using DotF16F32Fn = float (*)(int64_t n, const uint16_t* x, const float* y);
 using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
+// y[i] = det_exp(x[i]) (base/det_math.hpp) with its exact bits on every ISA; x == y allowed.
+using ExpRowFn = void (*)(int64_t n, const float* x, float* y);
 
 constexpr int kMaxDType = 40;
 
@@ -43,6 +45,7 @@ struct Table {
     QuantizeRowFn quantize[kMaxDType];  // indexed by the activation DType's value
     DotF16F32Fn dot_f16_f32 = nullptr;
     AxpyF16Fn axpy_f16 = nullptr;
+    ExpRowFn exp_det = nullptr;  // deterministic exp, every table
 };
 
 std::vector<Isa> available_isas();  // scalar first, then what this CPU runs

@@ -31,5 +31,6 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
 float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);
 float dot_f16_f32_lanes8(int64_t n, const uint16_t* x, const float* y);  // deterministic mode
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
+void exp_det(int64_t n, const float* x, float* y);
 
 }  // namespace lmx::kernels

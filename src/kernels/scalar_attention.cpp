@@ -1,3 +1,4 @@
+#include "base/det_math.hpp"
 #include "base/fp16.hpp"
 #include "kernels/scalar.hpp"
 
@@ -24,6 +25,10 @@ float dot_f16_f32_lanes8(int64_t n, const uint16_t* x, const float* y) {
 
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y) {
     for (int64_t i = 0; i < n; i++) y[i] += a * fp16_to_fp32(x[i]);
+}
+
+void exp_det(int64_t n, const float* x, float* y) {
+    for (int64_t i = 0; i < n; i++) y[i] = det_exp(x[i]);
 }
 
 }  // namespace lmx::kernels

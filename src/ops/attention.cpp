@@ -1,7 +1,6 @@
 #include <cmath>
 #include <vector>
 
-#include "base/det_math.hpp"
 #include "base/fp16.hpp"
 #include "ops/kv_cache.hpp"
 #include "ops/op_base.hpp"
@@ -87,9 +86,11 @@ public:
                 }
                 for (int g = 0; g < group; g++) {
                     float* sg = scores + g * n_ctx;
-                    if (ctx.deterministic)
-                        for (int64_t j = first; j < n_pos; j++) sum[g] += (sg[j] = det_exp(sg[j] - max_s[g]));
-                    else
+                    if (ctx.deterministic) {
+                        for (int64_t j = first; j < n_pos; j++) sg[j] -= max_s[g];
+                        ctx.kernels.exp_det(n_pos - first, sg + first, sg + first);
+                        for (int64_t j = first; j < n_pos; j++) sum[g] += sg[j];
+                    } else
                         for (int64_t j = first; j < n_pos; j++) sum[g] += (sg[j] = std::exp(sg[j] - max_s[g]));
                 }
                 for (int i = 0; i < group * hd; i++) acc[i] = 0;

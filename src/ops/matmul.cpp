@@ -51,11 +51,14 @@ public:
                 const float bj = bias ? bias[j] : 0.0f;
                 int64_t r = 0;
                 if (wk.vec_dot_rows) {  // activation rows in groups: the weight row is unpacked once per group
-                    for (; r + 1 < rows; r += kernels::kMaxDotRows) {
-                        const int nr = static_cast<int>(std::min<int64_t>(kernels::kMaxDotRows, rows - r));
+                    // groups as even as possible (5 rows: 3 + 2, not 4 + 1: a lone row is the slowest case)
+                    const int64_t groups = (rows + kernels::kMaxDotRows - 1) / kernels::kMaxDotRows;
+                    for (int64_t gi = 0; gi < groups && rows > 1; gi++) {
+                        const int nr = static_cast<int>((rows - r) / (groups - gi) + ((rows - r) % (groups - gi) != 0));
                         for (int i = 0; i < nr; i++) a[i] = act + static_cast<size_t>(r + i) * a_bytes;
                         wk.vec_dot_rows(k, wrow, a, nr, dots);
                         for (int i = 0; i < nr; i++) y[(r + i) * n + j] = dots[i] + bj;
+                        r += nr;
                     }
                 }
                 for (; r < rows; r++) y[r * n + j] = wk.vec_dot(k, wrow, act + static_cast<size_t>(r) * a_bytes) + bj;

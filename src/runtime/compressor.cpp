@@ -5,12 +5,13 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/crc32.hpp"
-#include "base/det_math.hpp"
 #include "base/error.hpp"
 #include "base/sha256.hpp"
+#include "kernels/kernels.hpp"
 #include "runtime/range_coder.hpp"
 #include "runtime/session.hpp"
 #include "tokenizer/unicode.hpp"
@@ -20,6 +21,7 @@ namespace lmx {
 namespace {
 
 constexpr int kBatch = 32;  // positions per encoder forward pass (logits memory: kBatch x vocab floats)
+constexpr size_t kLanes = 8;  // chunks a decompression worker decodes in lockstep
 
 // One coded item: a token, or (token < 0) an escaped byte.
 struct Item {
@@ -106,8 +108,10 @@ void Compressor::frequencies(const float* logits, const CodingParams& p, bool af
     uint32_t top = 0;
     for (uint32_t i = 1; i < n; i++)
         if (logits[i] > logits[top]) top = i;
+    for (uint32_t i = 0; i < n; i++) e[i] = logits[i] - logits[top];
+    kernels::best_table().exp_det(n, e.data(), e.data());  // det_exp's bits on every ISA
     double sum = 0;  // in index order: the same rounding everywhere
-    for (uint32_t i = 0; i < n; i++) sum += (e[i] = det_exp(logits[i] - logits[top]));
+    for (uint32_t i = 0; i < n; i++) sum += e[i];
     // every token gets 1, the rest of the budget in proportion to its probability
     const double budget = static_cast<double>(total - esc - n);
     cum.resize(n + 2);
@@ -123,17 +127,20 @@ void Compressor::frequencies(const float* logits, const CodingParams& p, bool af
     cum[n + 1] = total;
 }
 
-void Compressor::run_chunks(size_t n, const CompressOptions& o, uint32_t chunk_bytes,
-                            const std::function<void(Session&, size_t)>& job) const {
+void Compressor::run_workers(size_t n, const CompressOptions& o, int64_t n_ctx, int n_seq,
+                             const std::function<void(Session&, std::atomic<size_t>&)>& job) const {
     if (n == 0) return;
     const int hw = default_thread_count();
     // Workers are threads: capped by what the build runs (1 in single-threaded WASM). The
     // chunking, and so the container, does not depend on it.
+    const size_t per_worker = static_cast<size_t>(n_seq);
+    const size_t max_workers = (n + per_worker - 1) / per_worker;  // no worker without a full set of chunks
     const int wanted = std::min(o.workers > 0 ? o.workers : hw, max_threads());
-    const int workers = static_cast<int>(std::min<size_t>(n, static_cast<size_t>(wanted)));
+    const int workers = static_cast<int>(std::min<size_t>(max_workers, static_cast<size_t>(wanted)));
     SessionOptions so;
     so.n_threads = o.threads_per_worker > 0 ? o.threads_per_worker : std::max(1, hw / workers);
-    so.n_ctx = chunk_bytes;
+    so.n_ctx = n_ctx;
+    so.n_seq = n_seq;
     so.deterministic = true;
     std::atomic<size_t> next{0};
     std::exception_ptr error;
@@ -141,7 +148,7 @@ void Compressor::run_chunks(size_t n, const CompressOptions& o, uint32_t chunk_b
     auto work = [&] {
         try {
             Session s(model_, so);
-            for (size_t i; (i = next++) < n;) job(s, i);
+            job(s, next);
         } catch (...) {
             std::lock_guard<std::mutex> lock(error_mu);
             if (!error) error = std::current_exception();
@@ -172,7 +179,7 @@ std::string Compressor::compress(std::string_view data, const CompressOptions& o
     std::vector<std::string> payloads(chunks.size());
     Progress progress(o, data.size());
 
-    run_chunks(chunks.size(), o, o.chunk_bytes, [&](Session& s, size_t ci) {
+    auto compress_chunk = [&](Session& s, size_t ci) {
         const std::string_view chunk = chunks[ci];
         // 1. items: runs of valid UTF-8 whose bytes all have tokens are tokenized, the rest escaped
         std::vector<Item> items;
@@ -234,6 +241,10 @@ std::string Compressor::compress(std::string_view data, const CompressOptions& o
         h.chunks[ci] = {static_cast<uint32_t>(chunk.size()), symbols, 0};
         payloads[ci] = enc.finish();
         h.chunks[ci].coded_bytes = static_cast<uint32_t>(payloads[ci].size());
+    };
+    // each chunk is one sequence, coded kBatch positions per forward pass
+    run_workers(chunks.size(), o, o.chunk_bytes, 1, [&](Session& s, std::atomic<size_t>& next) {
+        for (size_t i; (i = next++) < chunks.size();) compress_chunk(s, i);
     });
     return write_container(h, payloads);
 }
@@ -251,45 +262,90 @@ std::string Compressor::decompress(std::string_view container, const CompressOpt
         fail("compressed file was made with another tokenizer (SHA-256 ", hex(h.tokenizer_sha256), " vs ", hex(tokenizer_sha_), ")");
     if (h.params.n_vocab != static_cast<uint32_t>(model_->config().n_vocab))
         fail("compressed file codes a vocabulary of ", h.params.n_vocab, " tokens, the model has ", model_->config().n_vocab);
+    if (model_->config().n_ctx_train > 0 && h.params.chunk_bytes > static_cast<uint32_t>(model_->config().n_ctx_train))
+        fail("compressed file is corrupt: its chunk size ", h.params.chunk_bytes, " exceeds the model's context (",
+             model_->config().n_ctx_train, " tokens), which lmx compress never writes");
     const Tokenizer& tok = model_->tokenizer();
     std::vector<std::string> out(h.chunks.size());
     Progress progress(o, h.original_bytes);
 
-    run_chunks(h.chunks.size(), o, h.params.chunk_bytes, [&](Session& s, size_t ci) {
-        const ChunkEntry& e = h.chunks[ci];
-        ArithmeticDecoder dec(c.payloads[ci]);
-        std::vector<uint32_t> cum;
-        std::string& text = out[ci];
+    // A chunk being decoded: its arithmetic decoder, what it has produced, what the model sees next.
+    struct Lane {
+        size_t ci;
+        ArithmeticDecoder dec;
+        int32_t feed;
+        uint32_t symbols = 0, pos = 0;
         bool after_escape = false;
-        int32_t feed = start_token_;
         uint64_t reported = 0;
-        for (uint32_t symbols = 0, pos = 0; symbols < e.symbols; pos++) {
-            if (pos >= e.original_bytes) fail("compressed file is corrupt: chunk ", ci, " codes more items than bytes");
-            Batch batch;
-            batch.add(feed, static_cast<int32_t>(pos), 0, true);
-            frequencies(s.decode(batch).data(), h.params, after_escape, cum);
-            const uint32_t total = cum.back(), t = dec.target(total);
-            const uint32_t sym = static_cast<uint32_t>(std::upper_bound(cum.begin(), cum.end(), t) - cum.begin()) - 1;
-            dec.consume(cum[sym], cum[sym + 1] - cum[sym], total);
-            symbols++;
-            after_escape = sym == h.params.n_vocab;
-            if (after_escape) {
-                if (symbols == e.symbols) fail("compressed file is corrupt: chunk ", ci, " ends inside an escape");
-                const uint32_t byte = dec.target(256);
-                dec.consume(byte, 1, 256);
-                symbols++;
-                text.push_back(static_cast<char>(byte));
-                feed = byte_token_or_start(static_cast<uint8_t>(byte));
-            } else {
-                text += tok.token_bytes(static_cast<int32_t>(sym));
-                feed = static_cast<int32_t>(sym);
-            }
-            if (text.size() > e.original_bytes) fail("compressed file is corrupt: chunk ", ci, " decodes to too many bytes");
-            if (text.size() - reported >= 256) progress.add(text.size() - reported), reported = text.size();
+    };
+    // Decodes the symbol(s) of one position from its logits; true when the chunk is complete.
+    auto step = [&](Lane& l, const float* logits, std::vector<uint32_t>& cum) {
+        const ChunkEntry& e = h.chunks[l.ci];
+        std::string& text = out[l.ci];
+        frequencies(logits, h.params, l.after_escape, cum);
+        const uint32_t total = cum.back(), t = l.dec.target(total);
+        const uint32_t sym = static_cast<uint32_t>(std::upper_bound(cum.begin(), cum.end(), t) - cum.begin()) - 1;
+        l.dec.consume(cum[sym], cum[sym + 1] - cum[sym], total);
+        l.symbols++;
+        l.pos++;
+        l.after_escape = sym == h.params.n_vocab;
+        if (l.after_escape) {
+            if (l.symbols == e.symbols) fail("compressed file is corrupt: chunk ", l.ci, " ends inside an escape");
+            const uint32_t byte = l.dec.target(256);
+            l.dec.consume(byte, 1, 256);
+            l.symbols++;
+            text.push_back(static_cast<char>(byte));
+            l.feed = byte_token_or_start(static_cast<uint8_t>(byte));
+        } else {
+            text += tok.token_bytes(static_cast<int32_t>(sym));
+            l.feed = static_cast<int32_t>(sym);
         }
-        if (text.size() != e.original_bytes)
-            fail("compressed file is corrupt: chunk ", ci, " decodes to ", text.size(), " bytes, not ", e.original_bytes);
-        progress.add(text.size() - reported);
+        if (text.size() > e.original_bytes) fail("compressed file is corrupt: chunk ", l.ci, " decodes to too many bytes");
+        if (text.size() - l.reported >= 256) progress.add(text.size() - l.reported), l.reported = text.size();
+        return l.symbols >= e.symbols;
+    };
+    auto finish = [&](const Lane& l) {
+        const ChunkEntry& e = h.chunks[l.ci];
+        if (out[l.ci].size() != e.original_bytes)
+            fail("compressed file is corrupt: chunk ", l.ci, " decodes to ", out[l.ci].size(), " bytes, not ", e.original_bytes);
+        progress.add(out[l.ci].size() - l.reported);
+    };
+    // Each worker decodes kLanes chunks in lockstep, one position of each per forward pass
+    // (the batch's rows share every weight read); a finished chunk's slot takes the next.
+    // Each sequence's logits are bit-identical to decoding it alone (deterministic mode).
+    const size_t n_chunks = h.chunks.size();
+    const int lanes = static_cast<int>(std::min<size_t>(kLanes, std::max<size_t>(1, n_chunks)));
+    uint32_t max_symbols = 1;  // a chunk has at most one position per coded symbol
+    for (const ChunkEntry& e : h.chunks) max_symbols = std::max(max_symbols, e.symbols);
+    run_workers(n_chunks, o, std::min(h.params.chunk_bytes, max_symbols), lanes, [&](Session& s, std::atomic<size_t>& next) {
+        std::vector<std::optional<Lane>> slot(static_cast<size_t>(lanes));
+        auto refill = [&](size_t k) {
+            slot[k].reset();
+            if (const size_t ci = next++; ci < n_chunks) slot[k].emplace(Lane{ci, ArithmeticDecoder(c.payloads[ci]), start_token_});
+        };
+        for (size_t k = 0; k < slot.size(); k++) refill(k);
+        std::vector<uint32_t> cum;
+        std::vector<size_t> rows;
+        for (;;) {
+            Batch batch;
+            rows.clear();
+            for (size_t k = 0; k < slot.size(); k++) {
+                if (!slot[k]) continue;
+                if (slot[k]->pos >= h.chunks[slot[k]->ci].original_bytes)
+                    fail("compressed file is corrupt: chunk ", slot[k]->ci, " codes more items than bytes");
+                batch.add(slot[k]->feed, static_cast<int32_t>(slot[k]->pos), static_cast<int32_t>(k), true);
+                rows.push_back(k);
+            }
+            if (rows.empty()) break;
+            const std::vector<float>& logits = s.decode(batch);
+            for (size_t r = 0; r < rows.size(); r++) {
+                Lane& l = *slot[rows[r]];
+                if (step(l, logits.data() + r * h.params.n_vocab, cum)) {
+                    finish(l);
+                    refill(rows[r]);
+                }
+            }
+        }
     });
     std::string data;
     data.reserve(h.original_bytes);

@@ -5,6 +5,7 @@
 // escape symbol followed by the raw byte at 8 bits. Input is cut into independent
 // chunks, coded in parallel. Format: docs/compression-format.md.
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -45,9 +46,10 @@ public:
     static void frequencies(const float* logits, const CodingParams& p, bool after_escape, std::vector<uint32_t>& cum);
 
 private:
-    // Runs job(session, i) for chunks 0..n-1 on the workers, each with its own deterministic Session.
-    void run_chunks(size_t n, const CompressOptions& o, uint32_t chunk_bytes,
-                    const std::function<void(Session&, size_t)>& job) const;
+    // Runs job(session, next) on the workers, each with its own deterministic Session of
+    // n_seq slots of n_ctx positions; a worker takes chunk i = next++ while i < n. An error stops all.
+    void run_workers(size_t n, const CompressOptions& o, int64_t n_ctx, int n_seq,
+                     const std::function<void(Session&, std::atomic<size_t>&)>& job) const;
     // What the model is fed after an escaped byte: its single-byte token, or the start token.
     int32_t byte_token_or_start(uint8_t b) const { return byte_token_[b] >= 0 ? byte_token_[b] : start_token_; }
 

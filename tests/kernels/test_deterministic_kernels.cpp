@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <string>
 
+#include "base/det_math.hpp"
 #include "kernels/kernels.hpp"
 #include "random_rows.hpp"
 
@@ -32,17 +34,35 @@ TEST(DeterministicKernels, VecDotMatchesScalarBitForBit) {
             const WeightKernels& ref = scalar.weight[static_cast<int>(wt)];
             const WeightKernels& k = det.weight[static_cast<int>(wt)];
             ASSERT_EQ(k.act_type, ref.act_type);
-            ASSERT_EQ(k.vec_dot_rows, nullptr) << "multi-row dots may reorder; deterministic mode uses single rows";
-            const int64_t n = 1536;  // a multiple of every block size; SmolLM2's FFN width
+            // SmolLM2's FFN width (a multiple of every block size) and its model width (a
+            // tail of 32-element blocks after the SIMD kernels' groups of eight)
             for (int rep = 0; rep < 20; rep++) {
+                const int64_t n = rep % 2 == 0 || dtype_info(wt).block_elems > 32 ? 1536 : 576;
                 const std::vector<uint8_t> w = test::random_weight_row(wt, n, rng);
                 const std::vector<float> x = test::random_floats(n, rng);
                 std::vector<uint8_t> a(dtype_row_bytes(ref.act_type, n)), a_det(a.size());
                 scalar.quantize[static_cast<int>(ref.act_type)](x.data(), a.data(), n);
                 det.quantize[static_cast<int>(ref.act_type)](x.data(), a_det.data(), n);
                 ASSERT_EQ(a, a_det) << isa_name(isa) << " " << dtype_name(wt);
-                EXPECT_EQ(bits(k.vec_dot(n, w.data(), a.data())), bits(ref.vec_dot(n, w.data(), a.data())))
+                const float want = ref.vec_dot(n, w.data(), a.data());
+                EXPECT_EQ(bits(k.vec_dot(n, w.data(), a.data())), bits(want))
                     << isa_name(isa) << " " << dtype_name(wt) << " rep " << rep;
+                if (!k.vec_dot_rows) continue;
+                // a multi-row kernel: each row equals the single-row reference, whatever its neighbours
+                for (int nr = 1; nr <= kMaxDotRows; nr++) {
+                    std::vector<std::vector<uint8_t>> rows(static_cast<size_t>(nr), a);
+                    for (int r = 1; r < nr; r++) {
+                        const std::vector<float> xr = test::random_floats(n, rng);
+                        scalar.quantize[static_cast<int>(ref.act_type)](xr.data(), rows[static_cast<size_t>(r)].data(), n);
+                    }
+                    const void* ptrs[kMaxDotRows];
+                    for (int r = 0; r < nr; r++) ptrs[r] = rows[static_cast<size_t>(r)].data();
+                    float got[kMaxDotRows];
+                    k.vec_dot_rows(n, w.data(), ptrs, nr, got);
+                    for (int r = 0; r < nr; r++)
+                        EXPECT_EQ(bits(got[r]), bits(ref.vec_dot(n, w.data(), ptrs[r])))
+                            << isa_name(isa) << " " << dtype_name(wt) << " rows " << nr << " row " << r;
+                }
             }
         }
     }
@@ -74,3 +94,22 @@ TEST(DeterministicKernels, AttentionDotAndAxpyMatchScalarBitForBit) {
 }
 
 }  // namespace
+
+TEST(DeterministicKernels, ExpRowMatchesDetExpBitForBit) {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> wide(-130.0f, 100.0f), near(-1.0f, 1.0f);
+    std::vector<float> x = {0.0f, -0.0f, 88.8f, 88.81f, -104.0f, -104.01f, 0.5f, -0.5f, 1e-30f,
+                            std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                            std::numeric_limits<float>::quiet_NaN()};
+    for (int i = 0; i < 4000; i++) x.push_back(i % 2 ? wide(rng) : near(rng));
+    x.push_back(3.0f);  // an odd length: the SIMD loop's tail
+    for (Isa isa : available_isas()) {
+        for (const Table* t : {&table(isa), &deterministic_table(isa)}) {
+            std::vector<float> y(x.size());
+            t->exp_det(static_cast<int64_t>(x.size()), x.data(), y.data());
+            for (size_t i = 0; i < x.size(); i++)
+                ASSERT_EQ(bits(y[i]), bits(det_exp(x[i]))) << isa_name(isa) << " x = " << x[i];
+        }
+    }
+}
+

@@ -66,6 +66,20 @@ TEST(Compress, RoundTripsEveryKindOfInput) {
     expect_round_trip(std::string(kProse) + kProse, small_chunks(200), "prose in several chunks, cut mid-word");
 }
 
+// Decompression runs several chunks in lockstep per worker, refilling a finished chunk's
+// slot: many short chunks of different token counts exercise the refills, with one worker
+// and with two.
+TEST(Compress, ManyChunksDecodeInLockstep) {
+    REQUIRE_DEFAULT_MODEL();
+    const std::string data = seq_1_to(300).substr(0, 500) + kProse;
+    CompressOptions o = small_chunks(16);
+    const std::string packed = compressor().compress(data, o);
+    ASSERT_GT(parse_container(packed).payloads.size(), 40u);
+    EXPECT_EQ(compressor().decompress(packed, o), data) << "two workers";
+    o.workers = 1;
+    EXPECT_EQ(compressor().decompress(packed, o), data) << "one worker";
+}
+
 TEST(Compress, ProseCompressesWellAndTheSameWithEveryWorkerCount) {
     REQUIRE_DEFAULT_MODEL();
     CompressOptions one = small_chunks(4096), two = small_chunks(4096);
