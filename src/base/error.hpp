@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace lmx {
 
@@ -19,6 +20,10 @@ template <class... Parts>
     (os << ... << parts);
     throw Error(os.str());
 }
+
+// s in single quotes for an error message, cut to max_chars, control bytes as \xNN:
+// names and keys read from a file stay printable and short.
+std::string shown(std::string_view s, size_t max_chars = 96);
 
 // Invariant checks that stay on in release builds; a failure is a bug in lmx.
 [[noreturn]] void assert_failed(const char* expr, const char* file, int line);

@@ -51,25 +51,6 @@ size_t min_encoded_size(ValueType t) {
     return 1;
 }
 
-// Names and keys come from the file: keep error messages printable and short.
-std::string quoted(std::string_view s) {
-    constexpr size_t kMaxShown = 96;
-    std::string out = "'";
-    for (size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
-        unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    if (s.size() > kMaxShown) out += "...";
-    return out + "'";
-}
-
 std::string describe(const Value& v) {
     std::string d(value_type_name(v.type));
     if (v.type == ValueType::ARRAY) d += " of " + std::string(value_type_name(v.array_type));
@@ -297,7 +278,7 @@ void File::parse_metadata(Reader& r) {
             if (!kv_index_.emplace(key, kv_.size()).second) fail("duplicate key");
             kv_.emplace_back(std::move(key), std::move(v));
         } catch (const Error& e) {
-            fail("key ", quoted(key), ": ", e.what());
+            fail("key ", shown(key), ": ", e.what());
         }
     }
     if (const Value* a = find("general.alignment")) {
@@ -343,7 +324,7 @@ void File::parse_tensor_infos(Reader& r) {
             if (!tensor_index_.emplace(t.name, tensors_.size()).second) fail("duplicate tensor name");
             tensors_.push_back(std::move(t));
         } catch (const Error& e) {
-            fail("tensor ", quoted(t.name), ": ", e.what());
+            fail("tensor ", shown(t.name), ": ", e.what());
         }
     }
 }
@@ -367,7 +348,7 @@ void File::place_tensor_data(size_t header_end) {
             t.nbytes = static_cast<size_t>(nbytes);
             t.data = bytes_ + data_offset_ + t.offset;
         } catch (const Error& e) {
-            fail("tensor ", quoted(t.name), ": ", e.what());
+            fail("tensor ", shown(t.name), ": ", e.what());
         }
     }
 }

@@ -25,25 +25,6 @@ namespace {
 // messages could otherwise cost 100x its size. Real LLM exports hold ~10^5 messages.
 constexpr uint64_t kMaxMessages = uint64_t{1} << 22;
 
-// Names come from the file: keep error messages printable and short.
-std::string shown(std::string_view s) {
-    constexpr size_t kMaxShown = 80;
-    std::string out = "'";
-    for (size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) {
-            static constexpr char kHex[] = "0123456789abcdef";
-            out += "\\x";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    if (s.size() > kMaxShown) out += "...";
-    return out + "'";
-}
-
 DataType checked_data_type(int32_t v, const char* what) {
     if (v < 0 || v > kMaxDataType) fail(what, " is ", v, ", not an ONNX data type (0 to ", kMaxDataType, ")");
     return static_cast<DataType>(v);
@@ -107,8 +88,47 @@ private:
             fail("more than ", kMaxMessages, " messages (nodes, tensors, attributes...); the file is corrupt or "
                  "not a model lmx can load");
     }
+
+    // Every message is read through fields(): it counts against kMaxMessages, then
+    // on_field(number, wire type, reader) reads or skips each field in turn.
+    template <class OnField>
+    void fields(Bytes b, OnField&& on_field) {
+        count_message();
+        WireReader r(b);
+        r.for_each_field([&](uint32_t n, WireType t) { on_field(n, t, r); });
+    }
+
+    // A message that names itself in errors: whatever fails while reading its fields or
+    // in check() afterwards is reported after context(), called only then so that it
+    // can name what was read so far. The message count stays outside the context.
+    struct NoCheck {
+        void operator()() const {}
+    };
+    template <class Context, class OnField, class Check = NoCheck>
+    void fields(Bytes b, Context&& context, OnField&& on_field, Check&& check = Check{}) {
+        count_message();
+        WireReader r(b);
+        in_context(context, [&] {
+            r.for_each_field([&](uint32_t n, WireType t) { on_field(n, t, r); });
+            check();
+        });
+    }
+
+    // Runs body; an Error from it is rethrown with context() and ": " in front (just the
+    // error when context() is empty).
+    template <class Context, class Body>
+    static void in_context(Context&& context, Body&& body) {
+        try {
+            body();
+        } catch (const Error& e) {
+            const std::string what = context();
+            fail(what, what.empty() ? "" : ": ", e.what());
+        }
+    }
+
     Graph graph(Bytes b, int depth);
     Node node(Bytes b, int depth);
+    void node_into(std::vector<Node>& nodes, Bytes m, int depth);
     Attribute attribute(Bytes b, int depth);
     ValueInfo value_info(Bytes b, int depth);
     TypeProto type(Bytes b, int depth);
@@ -129,55 +149,32 @@ private:
 // --- small messages -------------------------------------------------------------
 
 std::pair<std::string, std::string> Parser::entry(Bytes b, const char* what) {
-    count_message();
-    WireReader r(b);
     std::pair<std::string, std::string> kv;
-    while (!r.done()) {
-        uint32_t n;
-        WireType t;
-        r.next_field(n, t);
+    fields(b, [&](uint32_t n, WireType t, WireReader& r) {
         if (n == 1) kv.first = r.text(t, what);
         else if (n == 2) kv.second = r.text(t, what);
         else r.skip(t, what);
-    }
+    });
     return kv;
 }
 
 OpsetId Parser::opset(Bytes b) {
-    count_message();
-    WireReader r(b);
     OpsetId o;
-    while (!r.done()) {
-        uint32_t n;
-        WireType t;
-        r.next_field(n, t);
+    fields(b, [&](uint32_t n, WireType t, WireReader& r) {
         if (n == 1) o.domain = r.text(t, "opset_import.domain");
         else if (n == 2) o.version = r.int64(t, "opset_import.version");
         else r.skip(t, "opset_import field");
-    }
+    });
     return o;
 }
 
 // --- types ----------------------------------------------------------------------
 
 void Parser::shape(Bytes b, std::vector<Dim>& dims) {
-    count_message();
-    WireReader r(b);
-    while (!r.done()) {
-        uint32_t n;
-        WireType t;
-        r.next_field(n, t);
-        if (n != 1) {
-            r.skip(t, "shape field");
-            continue;
-        }
-        count_message();
-        WireReader d(r.message(t, "shape.dim"));
+    fields(b, [&](uint32_t n, WireType t, WireReader& r) {
+        if (n != 1) return r.skip(t, "shape field");
         Dim dim;
-        while (!d.done()) {
-            uint32_t m;
-            WireType u;
-            d.next_field(m, u);
+        fields(r.message(t, "shape.dim"), [&](uint32_t m, WireType u, WireReader& d) {
             if (m == 1) {
                 dim.value = d.int64(u, "dim_value");
                 dim.param.clear();  // a oneof: the last one set wins
@@ -189,33 +186,23 @@ void Parser::shape(Bytes b, std::vector<Dim>& dims) {
             } else {
                 d.skip(u, "dim field");
             }
-        }
+        });
         if (dim.value && *dim.value < 0)
             fail("shape dim ", dims.size(), " has dim_value ", *dim.value, "; sizes cannot be negative");
         dims.push_back(std::move(dim));
-    }
+    });
 }
 
 TypeProto Parser::type(Bytes b, int depth) {
-    count_message();
     if (depth > opt_.max_depth) fail("types nested more than ", opt_.max_depth, " deep; the file is corrupt");
-    WireReader r(b);
     TypeProto tp;
-    while (!r.done()) {
-        uint32_t n;
-        WireType t;
-        r.next_field(n, t);
+    fields(b, [&](uint32_t n, WireType t, WireReader& r) {
         switch (n) {
             case 1:    // tensor_type
-            case 8: {  // sparse_tensor_type
+            case 8:    // sparse_tensor_type
                 tp = TypeProto{.kind = n == 1 ? TypeProto::Kind::TENSOR : TypeProto::Kind::SPARSE_TENSOR,
                                .denotation = std::move(tp.denotation)};
-                WireReader s(r.message(t, "tensor_type"));
-                count_message();
-                while (!s.done()) {
-                    uint32_t m;
-                    WireType u;
-                    s.next_field(m, u);
+                fields(r.message(t, "tensor_type"), [&](uint32_t m, WireType u, WireReader& s) {
                     if (m == 1) {
                         tp.elem_type = checked_data_type(s.int32(u, "tensor_type.elem_type"), "tensor_type.elem_type");
                     } else if (m == 2) {
@@ -224,112 +211,87 @@ TypeProto Parser::type(Bytes b, int depth) {
                     } else {
                         s.skip(u, "tensor_type field");
                     }
-                }
+                });
                 break;
-            }
             case 4:    // sequence_type
-            case 9: {  // optional_type
+            case 9:    // optional_type
                 tp = TypeProto{.kind = n == 4 ? TypeProto::Kind::SEQUENCE : TypeProto::Kind::OPTIONAL,
                                .denotation = std::move(tp.denotation)};
-                WireReader s(r.message(t, n == 4 ? "sequence_type" : "optional_type"));
-                count_message();
-                while (!s.done()) {
-                    uint32_t m;
-                    WireType u;
-                    s.next_field(m, u);
-                    if (m == 1) {
-                        tp.elem.assign(1, type(s.message(u, "elem_type"), depth + 1));
-                    } else {
-                        s.skip(u, "sequence_type field");
-                    }
-                }
+                fields(r.message(t, n == 4 ? "sequence_type" : "optional_type"),
+                       [&](uint32_t m, WireType u, WireReader& s) {
+                           if (m == 1) tp.elem.assign(1, type(s.message(u, "elem_type"), depth + 1));
+                           else s.skip(u, "sequence_type field");
+                       });
                 break;
-            }
-            case 5: {  // map_type
+            case 5:  // map_type
                 tp = TypeProto{.kind = TypeProto::Kind::MAP, .denotation = std::move(tp.denotation)};
-                WireReader s(r.message(t, "map_type"));
-                count_message();
-                while (!s.done()) {
-                    uint32_t m;
-                    WireType u;
-                    s.next_field(m, u);
+                fields(r.message(t, "map_type"), [&](uint32_t m, WireType u, WireReader& s) {
                     if (m == 1) tp.key_type = checked_data_type(s.int32(u, "map_type.key_type"), "map_type.key_type");
                     else if (m == 2) tp.elem.assign(1, type(s.message(u, "map_type.value_type"), depth + 1));
                     else s.skip(u, "map_type field");
-                }
+                });
                 break;
-            }
             case 6: tp.denotation = r.text(t, "type denotation"); break;
             default: r.skip(t, "type field");
         }
-    }
+    });
     return tp;
 }
 
 ValueInfo Parser::value_info(Bytes b, int depth) {
-    count_message();
-    WireReader r(b);
     ValueInfo v;
-    try {
-        while (!r.done()) {
-            uint32_t n;
-            WireType t;
-            r.next_field(n, t);
+    fields(
+        b, [&] { return v.name.empty() ? std::string("value") : "value " + shown(v.name); },
+        [&](uint32_t n, WireType t, WireReader& r) {
             if (n == 1) v.name = r.text(t, "value_info.name");
             else if (n == 2) v.type = type(r.message(t, "value_info.type"), depth);
             else if (n == 3) v.doc_string = r.text(t, "value_info.doc_string");
             else if (n == 4) v.metadata_props.push_back(entry(r.message(t, "metadata_props"), "metadata_props"));
             else r.skip(t, "value_info field");
-        }
-    } catch (const Error& e) {
-        fail(v.name.empty() ? std::string("value") : "value " + shown(v.name), ": ", e.what());
-    }
+        });
     return v;
 }
 
 // --- tensors --------------------------------------------------------------------
 
 Tensor Parser::tensor(Bytes b) {
-    count_message();
-    WireReader r(b);
     Tensor t;
     TypedFields typed;
     Bytes raw;
     bool has_raw = false, has_dtype = false;
     int32_t location = 0;
-    try {
-        while (!r.done()) {
-            uint32_t n;
-            WireType w;
-            r.next_field(n, w);
-            switch (n) {
-                case 1: r.repeated_int64(w, "dims", t.dims); break;
-                case 2:
-                    t.dtype = checked_data_type(r.int32(w, "data_type"), "data_type");
-                    has_dtype = true;
-                    break;
-                case 3: fail("segmented tensors (TensorProto.segment) are not supported; re-save the model with onnx");
-                case 4: r.repeated_float(w, "float_data", typed.f32); typed.present |= 1; break;
-                case 5: r.repeated_int32(w, "int32_data", typed.i32); typed.present |= 2; break;
-                case 6:
-                    t.strings.emplace_back(r.text(w, "string_data"));
-                    typed.present |= 32;
-                    break;
-                case 7: r.repeated_int64(w, "int64_data", typed.i64); typed.present |= 4; break;
-                case 8: t.name = r.text(w, "name"); break;
-                case 9:
-                    raw = r.message(w, "raw_data");
-                    has_raw = true;
-                    break;
-                case 10: r.repeated_double(w, "double_data", typed.f64); typed.present |= 8; break;
-                case 11: r.repeated_uint64(w, "uint64_data", typed.u64); typed.present |= 16; break;
-                case 12: t.doc_string = r.text(w, "doc_string"); break;
-                case 13: t.external_data.push_back(entry(r.message(w, "external_data"), "external_data")); break;
-                case 14: location = r.int32(w, "data_location"); break;
-                case 16: t.metadata_props.push_back(entry(r.message(w, "metadata_props"), "metadata_props")); break;
-                default: r.skip(w, "tensor field");
-            }
+    auto context = [&] { return t.name.empty() ? std::string("tensor") : "tensor " + shown(t.name); };
+    auto on_field = [&](uint32_t n, WireType w, WireReader& r) {
+        switch (n) {
+            case 1: r.repeated_int64(w, "dims", t.dims); break;
+            case 2:
+                t.dtype = checked_data_type(r.int32(w, "data_type"), "data_type");
+                has_dtype = true;
+                break;
+            case 3: fail("segmented tensors (TensorProto.segment) are not supported; re-save the model with onnx");
+            case 4: r.repeated_float(w, "float_data", typed.f32); typed.present |= 1; break;
+            case 5: r.repeated_int32(w, "int32_data", typed.i32); typed.present |= 2; break;
+            case 6:
+                t.strings.emplace_back(r.text(w, "string_data"));
+                typed.present |= 32;
+                break;
+            case 7: r.repeated_int64(w, "int64_data", typed.i64); typed.present |= 4; break;
+            case 8: t.name = r.text(w, "name"); break;
+            case 9:
+                raw = r.message(w, "raw_data");
+                has_raw = true;
+                break;
+            case 10: r.repeated_double(w, "double_data", typed.f64); typed.present |= 8; break;
+            case 11: r.repeated_uint64(w, "uint64_data", typed.u64); typed.present |= 16; break;
+            case 12: t.doc_string = r.text(w, "doc_string"); break;
+            case 13: t.external_data.push_back(entry(r.message(w, "external_data"), "external_data")); break;
+            case 14: location = r.int32(w, "data_location"); break;
+            case 16: t.metadata_props.push_back(entry(r.message(w, "metadata_props"), "metadata_props")); break;
+            default: r.skip(w, "tensor field");
         }
+    };
+    // With every field in: the dtype and dims, then where the values live.
+    auto check = [&] {
         if (!has_dtype || t.dtype == DataType::UNDEFINED) fail("data_type is missing");
         for (size_t i = 0; i < t.dims.size(); ++i)
             if (t.dims[i] < 0) fail("dims[", i, "] is ", t.dims[i], "; tensor sizes cannot be negative");
@@ -355,9 +317,8 @@ Tensor Parser::tensor(Bytes b) {
             t.storage = Tensor::Storage::TYPED;
             finish_typed(t, typed);
         }
-    } catch (const Error& e) {
-        fail(t.name.empty() ? std::string("tensor") : "tensor " + shown(t.name), ": ", e.what());
-    }
+    };
+    fields(b, context, on_field, check);
     return t;
 }
 
@@ -497,58 +458,55 @@ void Parser::resolve_external(Tensor& t, size_t want) {
 // --- graph ----------------------------------------------------------------------
 
 Attribute Parser::attribute(Bytes b, int depth) {
-    count_message();
-    WireReader r(b);
     Attribute a;
     int seen = 0;  // which single-value fields were set, to infer a missing type
-    try {
-        while (!r.done()) {
-            uint32_t n;
-            WireType t;
-            r.next_field(n, t);
-            switch (n) {
-                case 1: a.name = r.text(t, "name"); break;
-                case 2: a.f = r.float32(t, "f"); seen |= 1 << 1; break;
-                case 3: a.i = r.int64(t, "i"); seen |= 1 << 2; break;
-                case 4: a.s = r.text(t, "s"); seen |= 1 << 3; break;
-                case 5: {
-                    Tensor x = tensor(r.message(t, "t"));
-                    a.tensors.assign(1, std::move(x));
-                    seen |= 1 << 4;
-                    break;
-                }
-                case 6:
-                    if (depth + 1 > opt_.max_depth)
-                        fail("graphs nested more than ", opt_.max_depth, " deep (If/Loop bodies); the file is corrupt");
-                    a.graphs.assign(1, graph(r.message(t, "g"), depth + 1));
-                    seen |= 1 << 5;
-                    break;
-                case 7: r.repeated_float(t, "floats", a.floats); seen |= 1 << 6; break;
-                case 8: r.repeated_int64(t, "ints", a.ints); seen |= 1 << 7; break;
-                case 9: a.strings.emplace_back(r.text(t, "strings")); seen |= 1 << 8; break;
-                case 10: a.tensors.push_back(tensor(r.message(t, "tensors"))); seen |= 1 << 9; break;
-                case 11:
-                    if (depth + 1 > opt_.max_depth)
-                        fail("graphs nested more than ", opt_.max_depth, " deep (If/Loop bodies); the file is corrupt");
-                    a.graphs.push_back(graph(r.message(t, "graphs"), depth + 1));
-                    seen |= 1 << 10;
-                    break;
-                case 13: a.doc_string = r.text(t, "doc_string"); break;
-                case 14: a.type_protos.assign(1, type(r.message(t, "tp"), 0)); seen |= 1 << 13; break;
-                case 15: a.type_protos.push_back(type(r.message(t, "type_protos"), 0)); seen |= 1 << 14; break;
-                case 20: {
-                    const int32_t v = r.int32(t, "type");
-                    if (v < 0 || v > 14) fail("type is ", v, ", not an attribute type (0 to 14)");
-                    a.type = static_cast<AttrType>(v);
-                    break;
-                }
-                case 21: a.ref_attr_name = r.text(t, "ref_attr_name"); break;
-                case 22: case 23:
-                    fail("sparse tensor attributes are not supported; make the tensor dense (onnx: numpy_helper "
-                         "to_array on the sparse values) and re-save the model");
-                default: r.skip(t, "attribute field");
+    auto context = [&] { return "attribute " + (a.name.empty() ? std::string("(unnamed)") : shown(a.name)); };
+    auto on_field = [&](uint32_t n, WireType t, WireReader& r) {
+        switch (n) {
+            case 1: a.name = r.text(t, "name"); break;
+            case 2: a.f = r.float32(t, "f"); seen |= 1 << 1; break;
+            case 3: a.i = r.int64(t, "i"); seen |= 1 << 2; break;
+            case 4: a.s = r.text(t, "s"); seen |= 1 << 3; break;
+            case 5: {
+                Tensor x = tensor(r.message(t, "t"));
+                a.tensors.assign(1, std::move(x));
+                seen |= 1 << 4;
+                break;
             }
+            case 6:
+                if (depth + 1 > opt_.max_depth)
+                    fail("graphs nested more than ", opt_.max_depth, " deep (If/Loop bodies); the file is corrupt");
+                a.graphs.assign(1, graph(r.message(t, "g"), depth + 1));
+                seen |= 1 << 5;
+                break;
+            case 7: r.repeated_float(t, "floats", a.floats); seen |= 1 << 6; break;
+            case 8: r.repeated_int64(t, "ints", a.ints); seen |= 1 << 7; break;
+            case 9: a.strings.emplace_back(r.text(t, "strings")); seen |= 1 << 8; break;
+            case 10: a.tensors.push_back(tensor(r.message(t, "tensors"))); seen |= 1 << 9; break;
+            case 11:
+                if (depth + 1 > opt_.max_depth)
+                    fail("graphs nested more than ", opt_.max_depth, " deep (If/Loop bodies); the file is corrupt");
+                a.graphs.push_back(graph(r.message(t, "graphs"), depth + 1));
+                seen |= 1 << 10;
+                break;
+            case 13: a.doc_string = r.text(t, "doc_string"); break;
+            case 14: a.type_protos.assign(1, type(r.message(t, "tp"), 0)); seen |= 1 << 13; break;
+            case 15: a.type_protos.push_back(type(r.message(t, "type_protos"), 0)); seen |= 1 << 14; break;
+            case 20: {
+                const int32_t v = r.int32(t, "type");
+                if (v < 0 || v > 14) fail("type is ", v, ", not an attribute type (0 to 14)");
+                a.type = static_cast<AttrType>(v);
+                break;
+            }
+            case 21: a.ref_attr_name = r.text(t, "ref_attr_name"); break;
+            case 22: case 23:
+                fail("sparse tensor attributes are not supported; make the tensor dense (onnx: numpy_helper "
+                     "to_array on the sparse values) and re-save the model");
+            default: r.skip(t, "attribute field");
         }
+    };
+    // With every field in: the type, inferred if missing, and the one value it holds.
+    auto check = [&] {
         if (a.type == AttrType::UNDEFINED) {
             // IR version 1 files omit the type: infer it from the one field that is set.
             if (std::popcount(static_cast<unsigned>(seen)) != 1)
@@ -566,46 +524,45 @@ Attribute Parser::attribute(Bytes b, int depth) {
         if (a.type == AttrType::TENSOR && a.tensors.size() != 1) fail("is a TENSOR attribute without a tensor (t)");
         if (a.type == AttrType::GRAPH && a.graphs.size() != 1) fail("is a GRAPH attribute without a graph (g)");
         if (a.type == AttrType::TYPE_PROTO && a.type_protos.size() != 1) fail("is a TYPE_PROTO attribute without tp");
-    } catch (const Error& e) {
-        fail("attribute ", a.name.empty() ? std::string("(unnamed)") : shown(a.name), ": ", e.what());
-    }
+    };
+    fields(b, context, on_field, check);
     return a;
 }
 
 Node Parser::node(Bytes b, int depth) {
-    count_message();
-    WireReader r(b);
     Node nd;
-    try {
-        while (!r.done()) {
-            uint32_t n;
-            WireType t;
-            r.next_field(n, t);
-            switch (n) {
-                case 1: nd.inputs.emplace_back(r.text(t, "input")); break;
-                case 2: nd.outputs.emplace_back(r.text(t, "output")); break;
-                case 3: nd.name = r.text(t, "name"); break;
-                case 4: nd.op_type = r.text(t, "op_type"); break;
-                case 5: nd.attributes.push_back(attribute(r.message(t, "attribute"), depth)); break;
-                case 6: nd.doc_string = r.text(t, "doc_string"); break;
-                case 7: nd.domain = r.text(t, "domain"); break;
-                case 8: nd.overload = r.text(t, "overload"); break;
-                case 9: nd.metadata_props.push_back(entry(r.message(t, "metadata_props"), "metadata_props")); break;
-                default: r.skip(t, "node field");
-            }
-        }
-        if (nd.op_type.empty()) fail("op_type is missing");
-    } catch (const Error& e) {
+    auto context = [&] {  // 'name' (domain::op_type), as far as they are known
         std::string what;
         if (!nd.name.empty()) what += shown(nd.name);
         if (!nd.op_type.empty()) what += (what.empty() ? "(" : " (") + (nd.domain.empty() ? "" : nd.domain + "::") + nd.op_type + ")";
-        fail(what, what.empty() ? "" : ": ", e.what());
-    }
+        return what;
+    };
+    auto on_field = [&](uint32_t n, WireType t, WireReader& r) {
+        switch (n) {
+            case 1: nd.inputs.emplace_back(r.text(t, "input")); break;
+            case 2: nd.outputs.emplace_back(r.text(t, "output")); break;
+            case 3: nd.name = r.text(t, "name"); break;
+            case 4: nd.op_type = r.text(t, "op_type"); break;
+            case 5: nd.attributes.push_back(attribute(r.message(t, "attribute"), depth)); break;
+            case 6: nd.doc_string = r.text(t, "doc_string"); break;
+            case 7: nd.domain = r.text(t, "domain"); break;
+            case 8: nd.overload = r.text(t, "overload"); break;
+            case 9: nd.metadata_props.push_back(entry(r.message(t, "metadata_props"), "metadata_props")); break;
+            default: r.skip(t, "node field");
+        }
+    };
+    fields(b, context, on_field, [&] {
+        if (nd.op_type.empty()) fail("op_type is missing");
+    });
     return nd;
 }
 
+// Appends the node in m to nodes; errors name it by its index there.
+void Parser::node_into(std::vector<Node>& nodes, Bytes m, int depth) {
+    in_context([&] { return "node " + std::to_string(nodes.size()); }, [&] { nodes.push_back(node(m, depth)); });
+}
+
 Graph Parser::graph(Bytes b, int depth) {
-    count_message();
     Graph g;
     {
         // A first pass over the tags sizes the node and initializer lists: growing them
@@ -614,101 +571,61 @@ Graph Parser::graph(Bytes b, int depth) {
         WireReader scan(b);
         size_t nodes = 0, inits = 0;
         try {
-            while (!scan.done()) {
-                uint32_t n;
-                WireType t;
-                scan.next_field(n, t);
+            scan.for_each_field([&](uint32_t n, WireType t) {
                 nodes += n == 1;
                 inits += n == 5;
                 scan.skip(t, "graph field");
-            }
+            });
         } catch (const Error&) {
         }
         g.nodes.reserve(nodes);
         g.initializers.reserve(inits);
     }
-    WireReader r(b);
-    try {
-        while (!r.done()) {
-            uint32_t n;
-            WireType t;
-            r.next_field(n, t);
-            switch (n) {
-                case 1: {
-                    Bytes m = r.message(t, "node");
-                    try {
-                        g.nodes.push_back(node(m, depth));
-                    } catch (const Error& e) {
-                        fail("node ", g.nodes.size(), ": ", e.what());
-                    }
-                    break;
-                }
-                case 2: g.name = r.text(t, "name"); break;
-                case 5: g.initializers.push_back(tensor(r.message(t, "initializer"))); break;
-                case 10: g.doc_string = r.text(t, "doc_string"); break;
-                case 11: g.inputs.push_back(value_info(r.message(t, "input"), 0)); break;
-                case 12: g.outputs.push_back(value_info(r.message(t, "output"), 0)); break;
-                case 13: g.value_info.push_back(value_info(r.message(t, "value_info"), 0)); break;
-                case 15:
-                    fail("sparse initializers are not supported; convert them to dense initializers "
-                         "(onnx.numpy_helper) and re-save the model");
-                case 16: g.metadata_props.push_back(entry(r.message(t, "metadata_props"), "metadata_props")); break;
-                default: r.skip(t, "graph field");  // quantization_annotation...
-            }
+    fields(b, [&] { return "graph " + shown(g.name); }, [&](uint32_t n, WireType t, WireReader& r) {
+        switch (n) {
+            case 1: node_into(g.nodes, r.message(t, "node"), depth); break;
+            case 2: g.name = r.text(t, "name"); break;
+            case 5: g.initializers.push_back(tensor(r.message(t, "initializer"))); break;
+            case 10: g.doc_string = r.text(t, "doc_string"); break;
+            case 11: g.inputs.push_back(value_info(r.message(t, "input"), 0)); break;
+            case 12: g.outputs.push_back(value_info(r.message(t, "output"), 0)); break;
+            case 13: g.value_info.push_back(value_info(r.message(t, "value_info"), 0)); break;
+            case 15:
+                fail("sparse initializers are not supported; convert them to dense initializers "
+                     "(onnx.numpy_helper) and re-save the model");
+            case 16: g.metadata_props.push_back(entry(r.message(t, "metadata_props"), "metadata_props")); break;
+            default: r.skip(t, "graph field");  // quantization_annotation...
         }
-    } catch (const Error& e) {
-        fail("graph ", shown(g.name), ": ", e.what());
-    }
+    });
     return g;
 }
 
 Function Parser::function(Bytes b) {
-    count_message();
-    WireReader r(b);
     Function f;
-    try {
-        while (!r.done()) {
-            uint32_t n;
-            WireType t;
-            r.next_field(n, t);
-            switch (n) {
-                case 1: f.name = r.text(t, "name"); break;
-                case 4: f.inputs.emplace_back(r.text(t, "input")); break;
-                case 5: f.outputs.emplace_back(r.text(t, "output")); break;
-                case 6: f.attributes.emplace_back(r.text(t, "attribute")); break;
-                case 7: {
-                    Bytes m = r.message(t, "node");
-                    try {
-                        f.nodes.push_back(node(m, 0));
-                    } catch (const Error& e) {
-                        fail("node ", f.nodes.size(), ": ", e.what());
-                    }
-                    break;
-                }
-                case 8: f.doc_string = r.text(t, "doc_string"); break;
-                case 9: f.opset_import.push_back(opset(r.message(t, "opset_import"))); break;
-                case 10: f.domain = r.text(t, "domain"); break;
-                case 11: f.attribute_defaults.push_back(attribute(r.message(t, "attribute_proto"), 0)); break;
-                case 12: f.value_info.push_back(value_info(r.message(t, "value_info"), 0)); break;
-                case 13: f.overload = r.text(t, "overload"); break;
-                case 14: f.metadata_props.push_back(entry(r.message(t, "metadata_props"), "metadata_props")); break;
-                default: r.skip(t, "function field");
-            }
+    auto context = [&] { return "function " + shown(f.domain.empty() ? f.name : f.domain + "::" + f.name); };
+    fields(b, context, [&](uint32_t n, WireType t, WireReader& r) {
+        switch (n) {
+            case 1: f.name = r.text(t, "name"); break;
+            case 4: f.inputs.emplace_back(r.text(t, "input")); break;
+            case 5: f.outputs.emplace_back(r.text(t, "output")); break;
+            case 6: f.attributes.emplace_back(r.text(t, "attribute")); break;
+            case 7: node_into(f.nodes, r.message(t, "node"), 0); break;
+            case 8: f.doc_string = r.text(t, "doc_string"); break;
+            case 9: f.opset_import.push_back(opset(r.message(t, "opset_import"))); break;
+            case 10: f.domain = r.text(t, "domain"); break;
+            case 11: f.attribute_defaults.push_back(attribute(r.message(t, "attribute_proto"), 0)); break;
+            case 12: f.value_info.push_back(value_info(r.message(t, "value_info"), 0)); break;
+            case 13: f.overload = r.text(t, "overload"); break;
+            case 14: f.metadata_props.push_back(entry(r.message(t, "metadata_props"), "metadata_props")); break;
+            default: r.skip(t, "function field");
         }
-    } catch (const Error& e) {
-        fail("function ", shown(f.domain.empty() ? f.name : f.domain + "::" + f.name), ": ", e.what());
-    }
+    });
     return f;
 }
 
 void Parser::model(Bytes b) {
-    count_message();
-    WireReader r(b);
     bool has_graph = false;
-    while (!r.done()) {
-        uint32_t n;
-        WireType t;
-        r.next_field(n, t);
+    fields(b, [&](uint32_t n, WireType t, WireReader& r) {
         switch (n) {
             case 1: model_->ir_version = r.int64(t, "ir_version"); break;
             case 2: model_->producer_name = r.text(t, "producer_name"); break;
@@ -726,7 +643,7 @@ void Parser::model(Bytes b) {
             case 25: model_->functions.push_back(function(r.message(t, "functions"))); break;
             default: r.skip(t, "model field");  // training_info, configuration...
         }
-    }
+    });
     if (!has_graph)
         fail("no graph: this is not an ONNX model (or it is truncated); an ONNX file starts with a ModelProto");
     if (model_->ir_version <= 0) fail("ir_version is ", model_->ir_version, "; not an ONNX model");

@@ -68,21 +68,18 @@ void WireReader::next_field(uint32_t& number, WireType& type) {
         fail("field ", n, " uses protobuf groups, which ONNX never writes (the file is corrupt or not ONNX)");
 }
 
-uint32_t WireReader::fixed32(const char* what) {
-    if (left() < 4) fail("truncated: ", what, " needs 4 bytes at offset ", pos_, " but ", left(), " remain");
-    uint32_t v;
-    std::memcpy(&v, data_ + pos_, 4);
-    pos_ += 4;
+template <class T>
+T WireReader::fixed(const char* what) {
+    if (left() < sizeof(T))
+        fail("truncated: ", what, " needs ", sizeof(T), " bytes at offset ", pos_, " but ", left(), " remain");
+    T v;
+    std::memcpy(&v, data_ + pos_, sizeof(T));
+    pos_ += sizeof(T);
     return v;
 }
 
-uint64_t WireReader::fixed64(const char* what) {
-    if (left() < 8) fail("truncated: ", what, " needs 8 bytes at offset ", pos_, " but ", left(), " remain");
-    uint64_t v;
-    std::memcpy(&v, data_ + pos_, 8);
-    pos_ += 8;
-    return v;
-}
+uint32_t WireReader::fixed32(const char* what) { return fixed<uint32_t>(what); }
+uint64_t WireReader::fixed64(const char* what) { return fixed<uint64_t>(what); }
 
 std::span<const uint8_t> WireReader::bytes(const char* what) {
     const uint64_t n = varint(what);

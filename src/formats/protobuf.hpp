@@ -37,6 +37,18 @@ public:
     std::string_view string(const char* what);
     void skip(WireType t, const char* what);
 
+    // Calls on_field(number, type) for each field left in the message; on_field reads
+    // or skips the field's value through this reader before it returns.
+    template <class OnField>
+    void for_each_field(OnField&& on_field) {
+        while (!done()) {
+            uint32_t number;
+            WireType type;
+            next_field(number, type);
+            on_field(number, type);
+        }
+    }
+
     // Typed readers: check the wire type and the value's range.
     int64_t int64(WireType t, const char* what);
     int32_t int32(WireType t, const char* what);     // int32 varints are sign-extended to 64 bits
@@ -58,6 +70,9 @@ public:
     static void expect(WireType got, WireType want, const char* what);
 
 private:
+    template <class T>
+    T fixed(const char* what);  // fixed32 and fixed64
+
     const uint8_t* data_;
     size_t size_;
     size_t pos_ = 0;
