@@ -37,6 +37,14 @@ float det_exp(float x) {
     return static_cast<float>(exp_d(x));
 }
 
+float det_tanh(float x) {
+    if (x != x) return x;
+    if (x > 20.0f) return 1.0f;
+    if (x < -20.0f) return -1.0f;
+    const double e = exp_d(2.0 * static_cast<double>(x));  // (e^2x - 1) / (e^2x + 1), no cancellation that matters in double
+    return static_cast<float>((e - 1.0) / (e + 1.0));
+}
+
 // ln x = e ln2 + 2 atanh(t), x = m 2^e with m in [sqrt(1/2), sqrt(2)), t = (m-1)/(m+1), |t| < 0.172.
 static double log_d(double x) {
     uint64_t bits;

@@ -21,6 +21,7 @@ constexpr double kPoly[] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0
                             1.0 / 6.0, 0.5, 1.0, 1.0};
 constexpr float kMax = 88.8f, kMin = -104.0f;  // above: +inf; below: 0
 }  // namespace det_exp_steps
+float det_tanh(float x);  // ±1 beyond |x| = 20, NaN for NaN
 float det_pow(float base, float e);  // base finite and > 0 (e.g. RoPE's freq_base^(-2/n_rot))
 // sin and cos of x (|x| < 2^20, e.g. RoPE angles); larger |x| loses accuracy, never determinism.
 void det_sincos(float x, float* s, float* c);

@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "base/det_math.hpp"
 #include "base/fp16.hpp"
 #include "ops/elementwise.hpp"
 #include "ops/ops.hpp"
@@ -32,17 +33,18 @@ OpPtr swiglu() {
     });
 }
 
-float gelu_ggml(float x) {
+float gelu_ggml(float x, bool deterministic) {
     if (x <= -10.0f) return 0.0f;
     if (x >= 10.0f) return x;
     const float h = fp16_to_fp32(fp32_to_fp16(x));
     constexpr float kSqrt2OverPi = 0.79788456080286535587989211986876f, kCoefA = 0.044715f;
-    return fp16_to_fp32(fp32_to_fp16(0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + kCoefA * h * h)))));
+    const float u = kSqrt2OverPi * h * (1.0f + kCoefA * h * h);
+    return fp16_to_fp32(fp32_to_fp16(0.5f * h * (1.0f + (deterministic ? det_tanh(u) : std::tanh(u)))));
 }
 
 OpPtr geglu() {
-    return make_binary("geglu", [](const graph::ExecContext&, const float* gate, const float* up, float* y, int64_t n) {
-        for (int64_t i = 0; i < n; i++) y[i] = gelu_ggml(gate[i]) * up[i];
+    return make_binary("geglu", [](const graph::ExecContext& ctx, const float* gate, const float* up, float* y, int64_t n) {
+        for (int64_t i = 0; i < n; i++) y[i] = gelu_ggml(gate[i], ctx.deterministic) * up[i];
     });
 }
 

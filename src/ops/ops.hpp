@@ -58,7 +58,7 @@ OpPtr attention(const AttentionParams& p);
 // GELU, tanh approximation, as ggml's CPU backend computes it: the input rounded to
 // fp16 and the result rounded to fp16 (ggml reads a table of fp16 results indexed by
 // the fp16 input), with the tails cut at |x| >= 10.
-float gelu_ggml(float x);
+float gelu_ggml(float x, bool deterministic = false);  // deterministic: det_tanh, not libm's
 
 // --- Encoders (BERT family): tokens of several sequences back to back, no padding;
 // seq_starts i32 [S] holds each sequence's first token (see sequence_ranges.hpp).

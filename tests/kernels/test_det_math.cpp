@@ -37,6 +37,26 @@ TEST(DetMath, ExpWithinOneUlpOfLibm) {
     EXPECT_GT(det_exp(-100.0f), 0.0f);  // subnormal results are kept
 }
 
+// Against libm's double tanh rounded to float (float tanhf itself can be 2 ulps off): within
+// one ulp away from 0; near 0, where GELU uses it as 1 + tanh u, an absolute error far
+// below float's resolution at 1.
+TEST(DetMath, TanhWithinOneUlpOfDoubleTanh) {
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> x(-12.0f, 12.0f);
+    for (int i = 0; i < 200000; i++) {
+        const float v = i % 2 ? x(rng) : x(rng) * 1e-3f;
+        const float want = static_cast<float>(std::tanh(static_cast<double>(v)));
+        if (std::fabs(v) >= 1e-3f) {
+            ASSERT_LE(ulps(det_tanh(v), want), 1) << v;
+        }
+        ASSERT_LE(std::fabs(det_tanh(v) - want), 1e-9f + 1.2e-7f * std::fabs(want)) << v;
+    }
+    EXPECT_EQ(det_tanh(0.0f), 0.0f);
+    EXPECT_EQ(det_tanh(30.0f), 1.0f);
+    EXPECT_EQ(det_tanh(-30.0f), -1.0f);
+    EXPECT_TRUE(std::isnan(det_tanh(NAN)));
+}
+
 TEST(DetMath, SinCosWithinOneUlpOfLibm) {
     std::mt19937 rng(2);
     std::uniform_real_distribution<float> x(-70000.0f, 70000.0f);

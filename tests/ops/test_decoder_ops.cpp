@@ -47,14 +47,16 @@ TEST(DecoderOps, GeluMatchesTanhFormulaAtFp16Resolution) {
         const float h = fp16_to_fp32(static_cast<uint16_t>(bits));
         if (!std::isfinite(h) || std::fabs(h) >= 10.0f) continue;
         const double ref = exact(h);
-        const float got = ops::gelu_ggml(h);
-        // the fp16 result rounding (half an fp16 ulp: 2^-11 relative, 2^-25 among
-        // subnormals), plus float's cancellation in 1 + tanh(..) for x << 0 (|x| * 2^-23)
-        EXPECT_NEAR(got, ref, std::fabs(ref) / 2048 + 0x1p-25 + std::fabs(h) * 1.2e-7) << "x = " << h;
-        EXPECT_EQ(fp16_to_fp32(fp32_to_fp16(got)), got) << "result not an fp16 value at x = " << h;
-        const float nudged = std::nextafter(h, 0.0f);  // rounds to the same fp16 input
-        if (fp32_to_fp16(nudged) == bits) {
-            EXPECT_EQ(ops::gelu_ggml(nudged), got) << "x = " << h;
+        for (bool det : {false, true}) {  // deterministic mode: det_tanh instead of libm's tanh
+            const float got = ops::gelu_ggml(h, det);
+            // the fp16 result rounding (half an fp16 ulp: 2^-11 relative, 2^-25 among
+            // subnormals), plus float's cancellation in 1 + tanh(..) for x << 0 (|x| * 2^-23)
+            EXPECT_NEAR(got, ref, std::fabs(ref) / 2048 + 0x1p-25 + std::fabs(h) * 1.2e-7) << "x = " << h;
+            EXPECT_EQ(fp16_to_fp32(fp32_to_fp16(got)), got) << "result not an fp16 value at x = " << h;
+            const float nudged = std::nextafter(h, 0.0f);  // rounds to the same fp16 input
+            if (fp32_to_fp16(nudged) == bits) {
+                EXPECT_EQ(ops::gelu_ggml(nudged, det), got) << "x = " << h;
+            }
         }
     }
     EXPECT_EQ(ops::gelu_ggml(-10.0f), 0.0f);
