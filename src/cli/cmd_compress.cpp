@@ -70,6 +70,7 @@ CompressOptions options(const CompressArgs& a, const char* what) {
 
 void run(const CompressArgs& a, bool compress) {
     const std::string in = read_input(a.in);
+    if (!compress) parse_container(in);  // garbage or a truncated file fails here, before the model loads
     Compressor c(Model::load(a.model.empty() ? default_model_path() : a.model));
     const auto t0 = std::chrono::steady_clock::now();
     const std::string out = compress ? c.compress(in, options(a, "compress")) : c.decompress(in, options(a, "decompress"));
