@@ -3,9 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
+#include "logit_goldens.hpp"
 #include "model_fixture.hpp"
 #include "runtime/session.hpp"
 
@@ -13,29 +12,9 @@ using namespace lmx;
 
 namespace {
 
-struct Golden {
-    std::string text;
-    std::vector<int32_t> tokens, greedy;
-    std::vector<float> margins;  // llama.cpp's top-1 minus top-2 logit at each greedy step
-    std::vector<float> last_logits;
-};
+using test::Golden;
 
-std::vector<Golden> load_goldens() {
-    const std::string dir = std::string(LMX_SOURCE_DIR) + "/tests/goldens/smollm2/";
-    std::ifstream f(dir + "goldens.json");
-    EXPECT_TRUE(f.good()) << "missing " << dir << "goldens.json";
-    nlohmann::json j = nlohmann::json::parse(f);
-    std::vector<Golden> out;
-    for (const auto& p : j["prompts"]) {
-        Golden g{p["text"], p["tokens"], p["greedy"], p["margins"], {}};
-        std::ifstream lf(dir + p["last_logits"].get<std::string>(), std::ios::binary);
-        g.last_logits.resize(static_cast<size_t>(j["n_vocab"].get<int>()));
-        lf.read(reinterpret_cast<char*>(g.last_logits.data()), static_cast<std::streamsize>(g.last_logits.size() * sizeof(float)));
-        EXPECT_TRUE(lf.good());
-        out.push_back(std::move(g));
-    }
-    return out;
-}
+std::vector<Golden> load_goldens() { return test::load_goldens("smollm2").prompts; }
 
 std::vector<float> prompt_logits(Session& s, const std::vector<int32_t>& tokens, int seq = 0) {
     Batch b;
