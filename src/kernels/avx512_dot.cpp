@@ -173,6 +173,49 @@ static float q8_0_q8_0(int64_t n, const void* w, const void* a) {
     return sum;
 }
 
+// q8_0_q8_0 for nr activation rows: each row's arithmetic is exactly the single-row
+// kernel's, only the weight loads and magnitudes are shared.
+template <int NR>
+static void q8_0_q8_0_rows_n(int64_t n, const block_q8_0* x, const void* const* a, float* out) {
+    const int64_t nb = n / QK8_0;
+    const block_q8_0* y[NR];
+    __m512 acc0[NR], acc1[NR];
+    for (int r = 0; r < NR; r++) {
+        y[r] = static_cast<const block_q8_0*>(a[r]);
+        acc0[r] = acc1[r] = _mm512_setzero_ps();
+    }
+    int64_t ib = 0;
+    for (; ib + 4 <= nb; ib += 4) {
+        const __m512i q01 = load_pair(x[ib].qs, x[ib + 1].qs), q23 = load_pair(x[ib + 2].qs, x[ib + 3].qs);
+        const __mmask64 neg01 = _mm512_movepi8_mask(q01), neg23 = _mm512_movepi8_mask(q23);
+        const __m512i abs01 = _mm512_abs_epi8(q01), abs23 = _mm512_abs_epi8(q23);
+        for (int r = 0; r < NR; r++) {
+            const block_q8_0* yr = y[r] + ib;
+            const __m256 d = q8_0_quad_scales(x + ib, yr);
+            const __m512i y01 = load_pair(yr[0].qs, yr[1].qs), y23 = load_pair(yr[2].qs, yr[3].qs);
+            const __m512i dot01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), abs01, _mm512_mask_sub_epi8(y01, neg01, _mm512_setzero_si512(), y01));
+            const __m512i dot23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), abs23, _mm512_mask_sub_epi8(y23, neg23, _mm512_setzero_si512(), y23));
+            acc0[r] = _mm512_fmadd_ps(spread_pair(d, 0, 1), _mm512_cvtepi32_ps(dot01), acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(spread_pair(d, 2, 3), _mm512_cvtepi32_ps(dot23), acc1[r]);
+        }
+    }
+    for (int r = 0; r < NR; r++) {
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
+        if (ib < nb) sum += avx2::vec_dot_q8_0_q8_0((nb - ib) * QK8_0, x + ib, y[r] + ib);
+        out[r] = sum;
+    }
+}
+
+static void q8_0_q8_0_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
+    const auto* x = static_cast<const block_q8_0*>(w);
+    switch (nr) {
+        case 4: q8_0_q8_0_rows_n<4>(n, x, a, out); break;
+        case 3: q8_0_q8_0_rows_n<3>(n, x, a, out); break;
+        case 2: q8_0_q8_0_rows_n<2>(n, x, a, out); break;
+        default: q8_0_q8_0_rows_n<1>(n, x, a, out); break;
+    }
+}
+
 }  // namespace lmx::kernels::avx512
 
 namespace lmx::kernels {
@@ -183,6 +226,7 @@ void add_avx512_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx512::q4_1_q8_1;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx512::q4_1_q8_1_rows;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx512::q8_0_q8_0;
+    t.weight[static_cast<int>(DType::Q8_0)].vec_dot_rows = avx512::q8_0_q8_0_rows;
 }
 
 }  // namespace lmx::kernels
