@@ -60,6 +60,38 @@ float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a) {
     return sum;
 }
 
+// Byte i is 0xFF where bit i of bits is set (each 128-bit lane picks its two source bytes).
+static __m256i bits_to_bytes(uint32_t bits) {
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
+                                               _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                                2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ull));
+    return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+}
+
+// Q5_0: the nibbles (elements 0-15 low, 16-31 high, as unpack_nibbles orders them) plus
+// bit i of qh as element i's fifth bit, minus 16; then as Q4_0.
+float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a) {
+    const auto* x = static_cast<const block_q5_0*>(w);
+    const auto* y = static_cast<const block_q8_0*>(a);
+    const int64_t nb = n / QK8_0;
+    const __m256i k16 = _mm256_set1_epi8(16);
+    auto weights = [&](const block_q5_0& b) {
+        const __m256i hi = _mm256_and_si256(bits_to_bytes(load_u32(b.qh)), k16);
+        return _mm256_sub_epi8(_mm256_or_si256(unpack_nibbles(b.qs), hi), k16);
+    };
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t ib = 0;
+    for (; ib + 2 <= nb; ib += 2) {
+        const __m128 d = pair_scales_d(&x[ib], &x[ib + 1], &y[ib], &y[ib + 1]);
+        acc0 = _mm256_fmadd_ps(broadcast_lane(d, 0), _mm256_cvtepi32_ps(dot_s8(weights(x[ib]), load256(y[ib].qs))), acc0);
+        acc1 = _mm256_fmadd_ps(broadcast_lane(d, 1), _mm256_cvtepi32_ps(dot_s8(weights(x[ib + 1]), load256(y[ib + 1].qs))), acc1);
+    }
+    float sum = hsum(_mm256_add_ps(acc0, acc1));
+    if (ib < nb) sum += kernels::vec_dot_q5_0_q8_0(QK8_0, x + ib, y + ib);
+    return sum;
+}
+
 float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a) {
     const auto* x = static_cast<const block_q4_1*>(w);
     const auto* y = static_cast<const block_q8_1*>(a);

@@ -110,10 +110,13 @@ TEST_P(ModelGoldensTest, TokenizationMatchesLlamaCpp) {
 // far below 1e-6 flip single rounding steps and grow through the layers. Measured
 // (AVX-512, over the stored logits: all for SmolLM2, llama.cpp's top 256 plus every
 // 101st id for the others): SmolLM2 max 0.73-1.08, mean 0.11-0.33; Gemma-3-270M max
-// 0.67-1.27, mean 0.17-0.33; Qwen2.5-Coder-1.5B max 0.30-0.46, mean 0.07-0.08. We
-// require max <= 2.0, mean <= 0.5 and the same top-1 token. A real bug moves logits by
-// several units: without its sliding window, Gemma's 598-token prompt is off by max 9.8,
-// mean 4.5.
+// 0.67-1.60, mean 0.16-0.59; Qwen2.5-Coder-1.5B max 0.30-0.46, mean 0.07-0.08. Gemma's
+// stored logits are mostly its top 256, where the noise is largest: our own scalar
+// reference path (LMX_ISA=scalar) measures mean 0.65 on its 19-token prompt, and any
+// change of summation order (e.g. the AVX2 Q5_0 kernel) moves a prompt's mean by ±0.2.
+// We require max <= 2.0, mean <= 0.8 and the same top-1 token. A real bug moves logits
+// by several units: without its sliding window, Gemma's 598-token prompt is off by max
+// 9.8, mean 4.5.
 TEST_P(ModelGoldensTest, LastLogitsMatchLlamaCpp) {
     REQUIRE_MODEL(m);
     Decoder dec(m.model_path, 1, context_for(m));
@@ -129,7 +132,7 @@ TEST_P(ModelGoldensTest, LastLogitsMatchLlamaCpp) {
         std::printf("[ info ] %s, prompt of %zu tokens: |logit - llama.cpp| max %.4f, mean %.4f over %zu logits\n", GetParam(),
                     g.tokens.size(), max_diff, mean_diff, g.logit_ids.size());
         EXPECT_LE(max_diff, 2.0) << g.text;
-        EXPECT_LE(mean_diff, 0.5) << g.text;
+        EXPECT_LE(mean_diff, 0.8) << g.text;
         // the golden ids include llama.cpp's top tokens, so its argmax is among them
         const size_t top = size_t(std::max_element(g.last_logits.begin(), g.last_logits.end()) - g.last_logits.begin());
         EXPECT_EQ(argmax(logits), g.logit_ids[top]) << g.text;
