@@ -22,6 +22,8 @@ void add_avx2_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx2::vec_dot_q8_0_q8_0;
     t.weight[static_cast<int>(DType::Q4_K)].vec_dot = avx2::vec_dot_q4_K_q8_K;
     t.weight[static_cast<int>(DType::Q6_K)].vec_dot = avx2::vec_dot_q6_K_q8_K;
+    t.weight[static_cast<int>(DType::Q4_K)].vec_dot_rows = avx2::vec_dot_q4_K_q8_K_rows;
+    t.weight[static_cast<int>(DType::Q6_K)].vec_dot_rows = avx2::vec_dot_q6_K_q8_K_rows;
 }
 
 void add_avx2_deterministic_kernels(Table& t) {
