@@ -109,7 +109,8 @@ void Compressor::frequencies(const float* logits, const CodingParams& p, bool af
     for (uint32_t i = 1; i < n; i++)
         if (logits[i] > logits[top]) top = i;
     for (uint32_t i = 0; i < n; i++) e[i] = logits[i] - logits[top];
-    kernels::best_table().exp_det(n, e.data(), e.data());  // det_exp's bits on every ISA
+    static const kernels::ExpRowFn exp_row = kernels::best_table().exp_det;  // det_exp's bits on every ISA
+    exp_row(n, e.data(), e.data());
     double sum = 0;  // in index order: the same rounding everywhere
     for (uint32_t i = 0; i < n; i++) sum += e[i];
     // every token gets 1, the rest of the budget in proportion to its probability
