@@ -131,7 +131,7 @@ void Compressor::frequencies(const float* logits, const CodingParams& p, bool af
 void Compressor::run_workers(size_t n, const CompressOptions& o, int64_t n_ctx, int n_seq,
                              const std::function<void(Session&, std::atomic<size_t>&)>& job) const {
     if (n == 0) return;
-    const int hw = default_thread_count();
+    const int hw = hardware_threads();
     // Workers are threads: capped by what the build runs (1 in single-threaded WASM). The
     // chunking, and so the container, does not depend on it.
     const size_t per_worker = static_cast<size_t>(n_seq);

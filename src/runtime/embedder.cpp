@@ -101,7 +101,7 @@ std::string embedding_model_dir(const std::string& model) {
 
 Embedder::Embedder(const std::string& dir_path, const EmbedderOptions& opts)
     : weights_(safetensors::File::open((fs::path(dir_path) / "model.safetensors").string())),
-      pool_(opts.n_threads > 0 ? opts.n_threads : default_thread_count()),
+      pool_(opts.n_threads > 0 ? opts.n_threads : hardware_threads()),
       ctx_(pool_, kernels::best_table()) {
     const fs::path dir(dir_path);
     const models::EncoderConfig config = models::read_bert_config(read_text(dir / "config.json"), (dir / "config.json").string());

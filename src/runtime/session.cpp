@@ -6,8 +6,6 @@
 
 namespace lmx {
 
-int default_thread_count() { return hardware_threads(); }
-
 static ops::KvCache make_cache(const models::DecoderConfig& c, const SessionOptions& o) {
     if (o.n_ctx <= 0) fail("context size must be positive, got ", o.n_ctx);
     return ops::KvCache(c.n_layers, static_cast<int64_t>(c.n_kv_heads) * c.head_dim, o.n_seq, o.n_ctx);
@@ -20,7 +18,7 @@ static const kernels::Table& pick_kernels(const SessionOptions& o) {
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& opts)
     : model_(std::move(model)),
-      pool_(opts.n_threads > 0 ? opts.n_threads : default_thread_count()),
+      pool_(opts.n_threads > 0 ? opts.n_threads : hardware_threads()),
       kv_(make_cache(model_->config(), opts)),
       executor_(model_->graph()),
       kernels_(pick_kernels(opts)),

@@ -66,6 +66,4 @@ private:
     std::vector<float> logits_;
 };
 
-int default_thread_count();
-
 }  // namespace lmx

@@ -428,7 +428,7 @@ NB_MODULE(_lmx, m) {
     m.def("model_home", &lmx::model_home, "$LMX_HOME, default ~/.cache/lmx/models");
     m.def("embedding_model_dir", &lmx::embedding_model_dir, "model"_a, "$LMX_HOME/NAME when that folder exists, else NAME as a folder");
     m.def("cpu_features", &lmx::cpu_features_string);
-    m.def("default_thread_count", &lmx::default_thread_count);
+    m.def("default_thread_count", &lmx::hardware_threads);
 
     nb::class_<SamplingArgs>(m, "SamplingArgs")
         .def(nb::init<int, float, int, float, float, float, int, uint64_t>(), "max_tokens"_a, "temperature"_a, "top_k"_a,
