@@ -7,6 +7,7 @@
 // -ffp-contract=off: a fused multiply-add would round once where the scalar rounds twice.
 #include "base/det_math.hpp"
 #include "kernels/avx2.hpp"
+#include "kernels/kernels.hpp"
 #include "kernels/scalar.hpp"
 #include "kernels/simd_avx2.hpp"
 #include "tensor/quant_blocks.hpp"

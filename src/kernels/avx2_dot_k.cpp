@@ -2,6 +2,7 @@
 // the unsigned quants with the activations, then madd with the 16-bit sub-block scales),
 // for one or several activation rows.
 #include "kernels/avx2.hpp"
+#include "kernels/kernels.hpp"
 #include "kernels/simd_avx2.hpp"
 #include "tensor/quant_blocks.hpp"
 
@@ -91,12 +92,7 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a) {
 
 void vec_dot_q4_K_q8_K_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
     const auto* x = static_cast<const block_q4_K*>(w);
-    switch (nr) {
-        case 4: q4_K_q8_K<4>(n, x, a, out); break;
-        case 3: q4_K_q8_K<3>(n, x, a, out); break;
-        case 2: q4_K_q8_K<2>(n, x, a, out); break;
-        default: q4_K_q8_K<1>(n, x, a, out); break;
-    }
+    with_row_count(nr, [&](auto rows) { q4_K_q8_K<decltype(rows)::value>(n, x, a, out); });
 }
 
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
@@ -107,12 +103,7 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a) {
 
 void vec_dot_q6_K_q8_K_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
     const auto* x = static_cast<const block_q6_K*>(w);
-    switch (nr) {
-        case 4: q6_K_q8_K<4>(n, x, a, out); break;
-        case 3: q6_K_q8_K<3>(n, x, a, out); break;
-        case 2: q6_K_q8_K<2>(n, x, a, out); break;
-        default: q6_K_q8_K<1>(n, x, a, out); break;
-    }
+    with_row_count(nr, [&](auto rows) { q6_K_q8_K<decltype(rows)::value>(n, x, a, out); });
 }
 
 }  // namespace lmx::kernels::avx2

@@ -126,12 +126,7 @@ static void q4_1_q8_1_rows_n(int64_t n, const block_q4_1* x, const void* const* 
 
 static void q4_1_q8_1_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
     const auto* x = static_cast<const block_q4_1*>(w);
-    switch (nr) {
-        case 4: q4_1_q8_1_rows_n<4>(n, x, a, out); break;
-        case 3: q4_1_q8_1_rows_n<3>(n, x, a, out); break;
-        case 2: q4_1_q8_1_rows_n<2>(n, x, a, out); break;
-        default: q4_1_q8_1_rows_n<1>(n, x, a, out); break;
-    }
+    with_row_count(nr, [&](auto rows) { q4_1_q8_1_rows_n<decltype(rows)::value>(n, x, a, out); });
 }
 
 // [dx0*dy0, ..., dx3*dy3, -, -, -, -] of 4 Q8_0 blocks: their d are words 0, 17, 34, 51 of 128 bytes.
@@ -208,12 +203,7 @@ static void q8_0_q8_0_rows_n(int64_t n, const block_q8_0* x, const void* const* 
 
 static void q8_0_q8_0_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
     const auto* x = static_cast<const block_q8_0*>(w);
-    switch (nr) {
-        case 4: q8_0_q8_0_rows_n<4>(n, x, a, out); break;
-        case 3: q8_0_q8_0_rows_n<3>(n, x, a, out); break;
-        case 2: q8_0_q8_0_rows_n<2>(n, x, a, out); break;
-        default: q8_0_q8_0_rows_n<1>(n, x, a, out); break;
-    }
+    with_row_count(nr, [&](auto rows) { q8_0_q8_0_rows_n<decltype(rows)::value>(n, x, a, out); });
 }
 
 }  // namespace lmx::kernels::avx512

@@ -4,6 +4,7 @@
 // translation unit compiled with its own flags.
 #include <cstdint>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "tensor/dtype.hpp"
@@ -23,6 +24,18 @@ using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
 // the weight block is unpacked once for all rows.
 constexpr int kMaxDotRows = 4;
 using VecDotRowsFn = void (*)(int64_t n, const void* w, const void* const* a, int nr, float* out);
+// Calls f(std::integral_constant<int, nr>{}) for nr in 1..kMaxDotRows (anything else: 1), so
+// a multi-row kernel template is instantiated once per row count and picked at run time.
+template <class F>
+void with_row_count(int nr, F&& f) {
+    static_assert(kMaxDotRows == 4);
+    switch (nr) {
+        case 4: f(std::integral_constant<int, 4>{}); break;
+        case 3: f(std::integral_constant<int, 3>{}); break;
+        case 2: f(std::integral_constant<int, 2>{}); break;
+        default: f(std::integral_constant<int, 1>{}); break;
+    }
+}
 
 // Attention over an fp16 KV cache: dot of fp16 keys with an f32 query, and
 // acc += a * fp16 values.
