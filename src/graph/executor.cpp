@@ -87,9 +87,22 @@ void Executor::make_plan(int64_t n_tokens, int64_t n_outputs) {
     plan_.total = top;
 }
 
+void Executor::run_node(ExecContext& ctx, const Node& node, std::span<const Tensor> in, std::span<Tensor> out) const {
+    if (!ctx.profile) {
+        node.op->run(ctx, in, out);
+        return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    node.op->run(ctx, in, out);
+    auto& entry = (*ctx.profile)[std::string(node.op->name())];
+    entry.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    entry.calls++;
+}
+
 std::vector<Tensor> Executor::run(ExecContext& ctx, const std::vector<Tensor>& inputs) {
     const auto& in_ids = g_.inputs();
     if (inputs.size() != in_ids.size()) fail("graph expects ", in_ids.size(), " inputs, got ", inputs.size());
+    if (g_.dynamic()) return run_dynamic(ctx, inputs);
     // Bind the symbolic dims from the inputs' actual dims.
     int64_t n_tokens = -1, n_outputs = -1;
     for (size_t i = 0; i < inputs.size(); i++) {
@@ -124,15 +137,90 @@ std::vector<Tensor> Executor::run(ExecContext& ctx, const std::vector<Tensor>& i
         out.clear();
         for (ValueId id : node.inputs) in.push_back(bound[static_cast<size_t>(id)]);
         for (ValueId id : node.outputs) out.push_back(bound[static_cast<size_t>(id)]);
-        if (!ctx.profile) {
-            node.op->run(ctx, in, out);
-            continue;
+        run_node(ctx, node, in, out);
+    }
+    std::vector<Tensor> result;
+    for (ValueId id : g_.outputs()) result.push_back(bound[static_cast<size_t>(id)]);
+    return result;
+}
+
+static uint8_t* aligned(std::vector<uint8_t>& b) {
+    return b.data() + (kAlign - reinterpret_cast<uintptr_t>(b.data()) % kAlign) % kAlign;
+}
+
+std::vector<Tensor> Executor::run_dynamic(ExecContext& ctx, const std::vector<Tensor>& inputs) {
+    const auto& in_ids = g_.inputs();
+    for (size_t i = 0; i < inputs.size(); i++) {
+        const Value& v = g_.value(in_ids[i]);
+        if (inputs[i].dtype != v.dtype) fail("input '", v.name, "' must be ", dtype_name(v.dtype), ", got ", dtype_name(inputs[i].dtype));
+        if (v.dynamic) continue;
+        if (inputs[i].dims.size() != v.dims.size())
+            fail("input '", v.name, "': expected ", v.dims.size(), " dims ", dims_to_string(v.dims), ", got ", dims_to_string(inputs[i].dims));
+        for (size_t d = 0; d < v.dims.size(); d++)
+            if (v.dims[d] != kAnyDim && v.dims[d] != inputs[i].dims[d])
+                fail("input '", v.name, "': dim ", d, " is ", inputs[i].dims[d], ", expected ", v.dims[d]);
+    }
+    for (auto& b : owned_)
+        if (!b.empty()) spare_.push_back(std::move(b));
+    owned_.assign(g_.values().size(), {});
+    // The smallest spare buffer that fits, else a new one.
+    auto take = [&](size_t bytes) {
+        size_t best = spare_.size();
+        for (size_t i = 0; i < spare_.size(); i++)
+            if (spare_[i].size() >= bytes + kAlign && (best == spare_.size() || spare_[i].size() < spare_[best].size())) best = i;
+        if (best == spare_.size()) return std::vector<uint8_t>(bytes + kAlign);
+        std::vector<uint8_t> b = std::move(spare_[best]);
+        spare_.erase(spare_.begin() + static_cast<long>(best));
+        return b;
+    };
+    auto give_back = [&](ValueId id) {
+        auto& b = owned_[static_cast<size_t>(id)];
+        if (!b.empty()) spare_.push_back(std::move(b));
+        b.clear();
+    };
+
+    std::vector<Tensor> bound(g_.values().size());
+    for (size_t i = 0; i < inputs.size(); i++) bound[static_cast<size_t>(in_ids[i])] = inputs[i];
+    for (size_t id = 0; id < g_.values().size(); id++) {
+        const Value& v = g_.values()[id];
+        if (v.kind == ValueKind::constant) bound[id] = {v.dtype, v.dims, const_cast<void*>(v.data)};
+    }
+    std::vector<Value> seen;
+    std::vector<const Value*> seen_ptr;
+    std::vector<Tensor> in, out;
+    const auto& nodes = g_.nodes();
+    for (size_t n = 0; n < nodes.size(); n++) {
+        const Node& node = nodes[n];
+        const std::string& node_name = node.outputs.empty() ? std::string() : g_.value(node.outputs[0]).name;
+        seen.clear();
+        seen_ptr.clear();
+        in.clear();
+        out.clear();
+        for (ValueId id : node.inputs) {
+            const Tensor& t = bound[static_cast<size_t>(id)];
+            in.push_back(t);
+            seen.push_back({{}, g_.value(id).kind, t.dtype, t.dims, t.data});
         }
-        const auto t0 = std::chrono::steady_clock::now();
-        node.op->run(ctx, in, out);
-        auto& entry = (*ctx.profile)[std::string(node.op->name())];
-        entry.ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        entry.calls++;
+        for (const Value& v : seen) seen_ptr.push_back(&v);
+        try {
+            std::vector<OutputSpec> specs = node.op->infer(seen_ptr);
+            if (specs.size() != node.outputs.size())
+                fail("gives ", specs.size(), " outputs, the graph expects ", node.outputs.size());
+            for (size_t o = 0; o < specs.size(); o++) {
+                ValueId id = node.outputs[o];
+                std::vector<uint8_t> b = take(tensor_bytes(specs[o].dtype, specs[o].dims));
+                bound[static_cast<size_t>(id)] = {specs[o].dtype, std::move(specs[o].dims), aligned(b)};
+                owned_[static_cast<size_t>(id)] = std::move(b);
+                out.push_back(bound[static_cast<size_t>(id)]);
+            }
+            run_node(ctx, node, in, out);
+        } catch (const Error& e) {
+            fail("node '", node_name, "' (", node.op->name(), "): ", e.what());
+        }
+        for (ValueId id : node.inputs)
+            if (g_.value(id).kind == ValueKind::intermediate && last_use_[static_cast<size_t>(id)] == static_cast<int>(n)) give_back(id);
+        for (ValueId id : node.outputs)
+            if (last_use_[static_cast<size_t>(id)] < 0) give_back(id);
     }
     std::vector<Tensor> result;
     for (ValueId id : g_.outputs()) result.push_back(bound[static_cast<size_t>(id)]);

@@ -1,8 +1,12 @@
 #pragma once
 // Runs a Graph: binds inputs, resolves symbolic dims, plans intermediate memory
-// (buffers reused once their value is dead) and runs nodes in order.
+// (buffers reused once their value is dead) and runs nodes in order. A dynamic graph
+// (ONNX: shapes that depend on computed values) is planned as it runs instead: each
+// node's output dims are inferred from its inputs' actual dims and data just before it
+// runs, and buffers are recycled through a free list across nodes and runs.
 #include <cstddef>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -30,11 +34,17 @@ private:
     };
     void make_plan(int64_t n_tokens, int64_t n_outputs);
     Dims resolve(const Dims& d) const;
+    std::vector<Tensor> run_dynamic(ExecContext& ctx, const std::vector<Tensor>& inputs);
+    void run_node(ExecContext& ctx, const Node& node, std::span<const Tensor> in, std::span<Tensor> out) const;
 
     const Graph& g_;
     std::vector<int> last_use_;  // per value: index of the last node reading it
     Plan plan_;
     std::vector<uint8_t> arena_;
+    // Dynamic runs: the buffer of each value computed in the last run (kept so its
+    // outputs stay valid) and the spare buffers.
+    std::vector<std::vector<uint8_t>> owned_;
+    std::vector<std::vector<uint8_t>> spare_;
 };
 
 }  // namespace lmx::graph

@@ -22,6 +22,7 @@ ValueId Graph::push(Value v) {
 }
 
 ValueId Graph::add_input(std::string name, DType dtype, Dims dims) {
+    for (int64_t d : dims) dynamic_ = dynamic_ || d == kAnyDim;
     ValueId id = push({std::move(name), ValueKind::input, dtype, std::move(dims), nullptr});
     inputs_.push_back(id);
     return id;
@@ -56,6 +57,37 @@ std::vector<ValueId> Graph::add_node(std::shared_ptr<const Op> op, std::vector<V
     return outs;
 }
 
+std::vector<ValueId> Graph::add_dynamic_node(std::shared_ptr<const Op> op, std::vector<ValueId> inputs,
+                                             const std::vector<std::string>& output_names) {
+    for (ValueId id : inputs)
+        if (id < 0 || static_cast<size_t>(id) >= values_.size())
+            fail("node '", output_names.empty() ? "" : output_names[0], "' (", op->name(), "): input id ", id, " does not exist");
+    Node node{std::move(op), std::move(inputs), {}};
+    for (const std::string& name : output_names) {
+        Value v{name, ValueKind::intermediate, DType::F32, {}, nullptr};
+        v.dynamic = true;
+        node.outputs.push_back(push(std::move(v)));
+    }
+    std::vector<ValueId> outs = node.outputs;
+    nodes_.push_back(std::move(node));
+    dynamic_ = true;
+    return outs;
+}
+
+ValueId Graph::add_dynamic_input(std::string name, DType dtype) {
+    Value v{std::move(name), ValueKind::input, dtype, {}, nullptr};
+    v.dynamic = true;
+    ValueId id = push(std::move(v));
+    inputs_.push_back(id);
+    dynamic_ = true;
+    return id;
+}
+
+ValueId Graph::absent() {
+    if (absent_ < 0) absent_ = push({"", ValueKind::absent, DType::F32, {}, nullptr});
+    return absent_;
+}
+
 ValueId Graph::find(std::string_view name) const {
     for (size_t i = 0; i < values_.size(); i++)
         if (values_[i].name == name) return static_cast<ValueId>(i);
@@ -66,7 +98,7 @@ std::string dims_to_string(const Dims& d) {
     std::string s = "[";
     for (size_t i = 0; i < d.size(); i++) {
         if (i) s += ", ";
-        s += d[i] == kTokens ? "T" : d[i] == kOutputs ? "O" : std::to_string(d[i]);
+        s += d[i] == kTokens ? "T" : d[i] == kOutputs ? "O" : d[i] == kAnyDim ? "?" : std::to_string(d[i]);
     }
     return s + "]";
 }

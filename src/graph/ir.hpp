@@ -17,11 +17,13 @@ namespace lmx::graph {
 // Symbolic dims, bound per run by the executor.
 constexpr int64_t kTokens = -1;   // tokens in the batch
 constexpr int64_t kOutputs = -2;  // tokens whose outputs (logits) were requested
+constexpr int64_t kAnyDim = -3;   // an input dim of any size (ONNX's symbolic dims)
 
 using ValueId = int32_t;
 using Dims = std::vector<int64_t>;  // row-major: dims.back() is contiguous
 
-enum class ValueKind { input, constant, intermediate };
+// absent: an omitted optional input; the op sees a Tensor whose data is nullptr.
+enum class ValueKind { input, constant, intermediate, absent };
 
 struct Value {
     std::string name;
@@ -29,6 +31,10 @@ struct Value {
     DType dtype = DType::F32;
     Dims dims;
     const void* data = nullptr;  // constants only: the weight bytes (usually in the mapped model file)
+    // dtype and dims known only at run time (ONNX graphs, whose shapes may depend on
+    // computed values): the executor infers them node by node as it runs, and an op's
+    // infer() then also sees its inputs' data.
+    bool dynamic = false;
 };
 
 // A value bound to memory during a run, with its symbolic dims resolved.
@@ -74,6 +80,13 @@ public:
     ValueId add(std::shared_ptr<const Op> op, std::vector<ValueId> inputs, const std::string& name) {
         return add_node(std::move(op), std::move(inputs), name).at(0);
     }
+    // A node whose outputs' dtypes and dims are inferred when the graph runs, one output per name.
+    std::vector<ValueId> add_dynamic_node(std::shared_ptr<const Op> op, std::vector<ValueId> inputs,
+                                          const std::vector<std::string>& output_names);
+    // An input of unknown rank (its dims are bound when the graph runs).
+    ValueId add_dynamic_input(std::string name, DType dtype);
+    ValueId absent();  // the one placeholder for omitted optional inputs
+    bool dynamic() const { return dynamic_; }  // some value's shape is known only at run time
     void mark_output(ValueId id) { outputs_.push_back(id); }
 
     const Value& value(ValueId id) const { return values_.at(static_cast<size_t>(id)); }
@@ -88,6 +101,8 @@ private:
     std::vector<Value> values_;
     std::vector<Node> nodes_;
     std::vector<ValueId> inputs_, outputs_;
+    ValueId absent_ = -1;
+    bool dynamic_ = false;
 };
 
 // A readable error prefix for shape checks: "op 'matmul': ".

@@ -1,0 +1,136 @@
+#include "models/onnx/onnx_import.hpp"
+
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+#include "base/error.hpp"
+#include "models/onnx/node_context.hpp"
+
+namespace lmx::models {
+
+using namespace onnx_import;
+
+static bool standard_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
+
+static const Entry* find_entry(const onnx::Node& n) {
+    const std::span<const Entry> families[] = {elementwise_entries()};
+    for (std::span<const Entry> family : families)
+        for (const Entry& e : family)
+            if (e.op_type == n.op_type && (standard_domain(n.domain) ? e.domain.empty() : e.domain == n.domain)) return &e;
+    return nullptr;
+}
+
+static std::string op_label(const onnx::Node& n) {
+    return standard_domain(n.domain) ? n.op_type : n.domain + "." + n.op_type;
+}
+
+// Every op the model uses that lmx lacks, with its node count, as one message.
+static void check_supported(const onnx::Graph& g) {
+    std::map<std::string, int> missing;
+    for (const onnx::Node& n : g.nodes)
+        if (n.op_type != "Constant" && !find_entry(n)) missing[op_label(n)]++;
+    if (missing.empty()) return;
+    std::string list;
+    for (const auto& [op, count] : missing)
+        list += (list.empty() ? "" : ", ") + op + " (" + std::to_string(count) + (count == 1 ? " node)" : " nodes)");
+    fail("the model uses ", missing.size(), " op", missing.size() == 1 ? "" : "s", " lmx does not support: ", list);
+}
+
+static int64_t opset_of(const onnx::Model& m, const std::string& domain) {
+    for (const onnx::OpsetId& o : m.opset_import)
+        if (standard_domain(o.domain) ? standard_domain(domain) : o.domain == domain) return o.version;
+    return 1;
+}
+
+// A constant's bytes: the file's own when aligned for the element type, else an aligned copy.
+static graph::ValueId add_constant(OnnxGraph& out, const onnx::Tensor& t) {
+    const DType dtype = onnx_import::to_dtype(t.dtype);
+    if (!t.has_data()) fail("initializer ", shown(t.name), " has no data (external data file not found?)");
+    std::span<const uint8_t> bytes = t.bytes();
+    const size_t elem = dtype_info(dtype).block_bytes;
+    const void* data = bytes.data();
+    if (bytes.empty() || reinterpret_cast<uintptr_t>(data) % elem != 0) {
+        out.owned.emplace_back(bytes.begin(), bytes.end());
+        out.owned.back().resize(std::max<size_t>(bytes.size(), 1));  // never null, even for 0 elements
+        data = out.owned.back().data();
+    }
+    if (bytes.size() != dtype_row_bytes(dtype, t.elements())) fail("initializer ", shown(t.name), " has ", bytes.size(), " bytes for ", t.elements(), " elements");
+    return out.graph.add_constant(t.name, dtype, t.dims, data);
+}
+
+// Constant nodes: a tensor, or one of the value_* shorthands (opset 12+).
+static graph::ValueId add_constant_node(OnnxGraph& out, const onnx::Node& n) {
+    NodeContext ctx(n, 0);
+    if (n.outputs.size() != 1) fail("a Constant has one output");
+    if (const onnx::Tensor* t = ctx.get_tensor("value")) {
+        onnx::Tensor named = *t;
+        named.name = n.outputs[0];
+        return add_constant(out, named);
+    }
+    auto store = [&](DType dtype, graph::Dims dims, const void* src, size_t bytes) {
+        out.owned.emplace_back(std::max<size_t>(bytes, 1));
+        std::memcpy(out.owned.back().data(), src, bytes);
+        return out.graph.add_constant(n.outputs[0], dtype, std::move(dims), out.owned.back().data());
+    };
+    if (ctx.has("value_float")) { float f = ctx.get_float("value_float", 0); return store(DType::F32, {}, &f, 4); }
+    if (ctx.has("value_int")) { int64_t i = ctx.get_int("value_int", 0); return store(DType::I64, {}, &i, 8); }
+    if (auto fs = ctx.get_floats("value_floats")) return store(DType::F32, {static_cast<int64_t>(fs->size())}, fs->data(), fs->size() * 4);
+    if (auto is = ctx.get_ints("value_ints")) return store(DType::I64, {static_cast<int64_t>(is->size())}, is->data(), is->size() * 8);
+    fail("a Constant without a supported value attribute (value, value_float(s), value_int(s))");
+}
+
+std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
+    auto out = std::make_unique<OnnxGraph>();
+    out->file = std::move(model);
+    const onnx::Graph& g = out->file.graph;
+    graph::Graph& ir = out->graph;
+    check_supported(g);
+
+    std::unordered_map<std::string, graph::ValueId> ids;
+    for (const onnx::Tensor& t : g.initializers) ids[t.name] = add_constant(*out, t);
+    for (const onnx::ValueInfo& in : g.inputs) {
+        if (ids.count(in.name)) continue;  // before IR 4, initializers are listed as inputs too
+        if (in.type.kind != onnx::TypeProto::Kind::TENSOR) fail("input ", shown(in.name), " is not a tensor");
+        const DType dtype = onnx_import::to_dtype(in.type.elem_type);
+        if (!in.type.has_shape) {
+            ids[in.name] = ir.add_dynamic_input(in.name, dtype);
+            continue;
+        }
+        graph::Dims dims;
+        for (const onnx::Dim& d : in.type.shape) dims.push_back(d.value && *d.value >= 0 ? *d.value : graph::kAnyDim);
+        ids[in.name] = ir.add_input(in.name, dtype, std::move(dims));
+    }
+    for (const onnx::Node& n : g.nodes) {
+        const std::string label = "node " + shown(n.name.empty() ? (n.outputs.empty() ? "" : n.outputs[0]) : n.name) + " (" + op_label(n) + ")";
+        try {
+            if (n.op_type == "Constant" && standard_domain(n.domain)) {
+                ids[n.outputs.at(0)] = add_constant_node(*out, n);
+                continue;
+            }
+            std::vector<graph::ValueId> inputs;
+            size_t used = n.inputs.size();
+            while (used > 0 && n.inputs[used - 1].empty()) used--;  // trailing omitted inputs
+            for (size_t i = 0; i < used; i++) {
+                if (n.inputs[i].empty()) { inputs.push_back(ir.absent()); continue; }
+                auto it = ids.find(n.inputs[i]);
+                if (it == ids.end()) fail("input ", shown(n.inputs[i]), " is not produced by an earlier node or the graph inputs");
+                inputs.push_back(it->second);
+            }
+            ops::OpPtr op = find_entry(n)->make(NodeContext(n, opset_of(out->file, n.domain)));
+            std::vector<graph::ValueId> outs = ir.add_dynamic_node(std::move(op), std::move(inputs), n.outputs);
+            for (size_t i = 0; i < outs.size(); i++)
+                if (!n.outputs[i].empty()) ids[n.outputs[i]] = outs[i];
+        } catch (const Error& e) {
+            fail(label, ": ", e.what());
+        }
+    }
+    for (const onnx::ValueInfo& o : g.outputs) {
+        auto it = ids.find(o.name);
+        if (it == ids.end()) fail("graph output ", shown(o.name), " is not produced by any node");
+        ir.mark_output(it->second);
+    }
+    return out;
+}
+
+}  // namespace lmx::models
