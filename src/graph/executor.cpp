@@ -180,7 +180,11 @@ std::vector<Tensor> Executor::run_dynamic(ExecContext& ctx, const std::vector<Te
     };
 
     std::vector<Tensor> bound(g_.values().size());
-    for (size_t i = 0; i < inputs.size(); i++) bound[static_cast<size_t>(in_ids[i])] = inputs[i];
+    static uint8_t empty_data[kAlign];  // empty inputs get a pointer: null data means an absent value
+    for (size_t i = 0; i < inputs.size(); i++) {
+        bound[static_cast<size_t>(in_ids[i])] = inputs[i];
+        if (!inputs[i].data && inputs[i].elements() == 0) bound[static_cast<size_t>(in_ids[i])].data = empty_data;
+    }
     for (size_t id = 0; id < g_.values().size(); id++) {
         const Value& v = g_.values()[id];
         if (v.kind == ValueKind::constant) bound[id] = {v.dtype, v.dims, const_cast<void*>(v.data)};

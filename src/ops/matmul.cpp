@@ -18,6 +18,8 @@ public:
         const Dims& w = in[1]->dims;
         require(in[0]->dtype == DType::F32, "x must be f32");
         require(w.size() == 2, "weight must be 2-D, got ", graph::dims_to_string(w));
+        require(static_cast<int>(in[1]->dtype) < kernels::kMaxDType && dtype_info(in[1]->dtype).in_ggml, "no kernel for ",
+                dtype_name(in[1]->dtype), " weights");
         require(!x.empty() && x.back() == w[1], "x ", graph::dims_to_string(x), " does not match weight ",
                 graph::dims_to_string(w));
         require(w[1] % dtype_info(in[1]->dtype).block_elems == 0, "weight rows of ", w[1],

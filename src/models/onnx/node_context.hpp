@@ -48,5 +48,10 @@ DType to_dtype(onnx::DataType t);
 
 // The op families; each is a table in its own file.
 std::span<const Entry> elementwise_entries();
+std::span<const Entry> shape_entries();
+std::span<const Entry> math_entries();
+std::span<const Entry> reduce_entries();
+std::span<const Entry> nn_entries();
+std::span<const Entry> contrib_entries();
 
 }  // namespace lmx::models::onnx_import

@@ -14,7 +14,7 @@ using namespace onnx_import;
 static bool standard_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
 
 static const Entry* find_entry(const onnx::Node& n) {
-    const std::span<const Entry> families[] = {elementwise_entries()};
+    const std::span<const Entry> families[] = {elementwise_entries(), math_entries(), reduce_entries(), nn_entries(), shape_entries(), contrib_entries()};
     for (std::span<const Entry> family : families)
         for (const Entry& e : family)
             if (e.op_type == n.op_type && (standard_domain(n.domain) ? e.domain.empty() : e.domain == n.domain)) return &e;
@@ -91,7 +91,8 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
     for (const onnx::Tensor& t : g.initializers) ids[t.name] = add_constant(*out, t);
     for (const onnx::ValueInfo& in : g.inputs) {
         if (ids.count(in.name)) continue;  // before IR 4, initializers are listed as inputs too
-        if (in.type.kind != onnx::TypeProto::Kind::TENSOR) fail("input ", shown(in.name), " is not a tensor");
+        if (in.type.kind != onnx::TypeProto::Kind::TENSOR)
+            fail("input ", shown(in.name), " is a sequence, map or optional, which lmx does not support (tensors only)");
         const DType dtype = onnx_import::to_dtype(in.type.elem_type);
         if (!in.type.has_shape) {
             ids[in.name] = ir.add_dynamic_input(in.name, dtype);

@@ -5,7 +5,9 @@
 // (graph/ir.hpp): infer() sees the inputs' data too, which is how Reshape, Expand,
 // Slice and friends learn shapes that were computed by earlier nodes.
 #include <array>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -60,6 +62,17 @@ template <class T> constexpr bool is_floating = std::is_floating_point_v<T> || s
 // The type arithmetic on T is done in: float for the half types, T otherwise.
 template <class T> using Compute = std::conditional_t<std::is_same_v<T, Half> || std::is_same_v<T, BHalf>, float, T>;
 
+// v truncated toward zero into integer type I, defined for every v (a plain cast is UB
+// out of range): NaN gives 0, values beyond I's range saturate to its limits.
+template <class I>
+I saturate_int(double v) {
+    using L = std::numeric_limits<I>;
+    if (std::isnan(v)) return I{0};
+    if (v <= static_cast<double>(L::lowest())) return L::lowest();
+    if (v >= static_cast<double>(L::max())) return L::max();
+    return static_cast<I>(v);
+}
+
 inline bool is_float_dtype(DType t) { return t == DType::F32 || t == DType::F64 || t == DType::F16 || t == DType::BF16; }
 inline bool is_int_dtype(DType t) {
     return t == DType::I8 || t == DType::I16 || t == DType::I32 || t == DType::I64 || t == DType::U8 ||
@@ -82,8 +95,36 @@ int64_t normalize_axis(int64_t axis, int64_t rank, const char* what = "axis");
 // The values of a small integer tensor (i64 or i32: shapes, axes, starts...). Its data
 // must be known: a constant, or computed (infer of a dynamic graph sees it).
 std::vector<int64_t> read_ints(const Value& v, const char* what);
+// The same for a tensor bound in run(), which re-reads what infer() read.
+std::vector<int64_t> read_ints(const Tensor& t, const char* what);
 // One float of a scalar (or one-element) tensor of any float or int type.
 double read_scalar(const Value& v, const char* what);
+
+// Bytes of one element of a plain (not quantized) type; throws naming `what` for a quantized one.
+size_t element_bytes(DType t, const char* what);
+// Calls f(U{}) with the unsigned integer type as wide as one element of t: ops that only
+// move elements (Transpose, Slice, Gather...) copy them as such, whatever their type.
+template <class F>
+decltype(auto) visit_width(DType t, const char* what, F&& f) {
+    switch (element_bytes(t, what)) {
+        case 1: return f(uint8_t{});
+        case 2: return f(uint16_t{});
+        case 4: return f(uint32_t{});
+        default: return f(uint64_t{});
+    }
+}
+// Dims computed from a tensor's values (Reshape's shape, Tile's repeats, Range's count...):
+// throws naming `what` unless every dim is >= 0 and the element count is addressable.
+void check_dims(const Dims& d, const char* what);
+// Integers read from a tensor as "[a, b, c]" (graph::dims_to_string would show -1 as a symbolic dim).
+std::string ints_to_string(const std::vector<int64_t>& v);
+
+// Fills `dst` (dims out, row-major) with elements of `bytes` width taken from `src`: the
+// element at index (i_0, ..., i_n-1) is src[offsets[0][i_0] + ... + offsets[n-1][i_n-1]],
+// or *fill where any offsets[d][i_d] is negative (Pad's constant border). One table per
+// dim expresses Transpose, Slice (any step), Expand, Tile and Pad alike.
+void copy_by_offsets(graph::ExecContext& ctx, const void* src, void* dst, size_t bytes, const Dims& out,
+                     const std::vector<std::vector<int64_t>>& offsets, const void* fill = nullptr);
 
 // Visits every element of `out` in row-major order with, for each of N inputs
 // broadcast to it, the element offset: f(out_index, {off_0, ..., off_N-1}).

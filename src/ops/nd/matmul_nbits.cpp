@@ -1,0 +1,157 @@
+#include "ops/nd/matmul_nbits.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "ops/nd/nd.hpp"
+
+namespace lmx::ops::nd {
+
+namespace {
+
+class MatMulNBits final : public NamedOp {
+public:
+    explicit MatMulNBits(const MatMulNBitsParams& p) : NamedOp("MatMulNBits"), p_(p) {
+        require(p.bits == 2 || p.bits == 4 || p.bits == 8, "attribute 'bits' must be 2, 4 or 8, got ", p.bits);
+        require(p.block_size >= 16 && (p.block_size & (p.block_size - 1)) == 0, "attribute 'block_size' must be a power of 2 >= 16, got ", p.block_size);
+        require(p.k > 0 && p.n > 0, "attributes 'K' and 'N' must be > 0, got ", p.k, " and ", p.n);
+        blocks_ = (p.k + p.block_size - 1) / p.block_size;
+        blob_ = p.block_size * p.bits / 8;
+        zp_row_bytes_ = (blocks_ * p.bits + 7) / 8;
+    }
+
+    std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
+        require_inputs(in, 3, 6);
+        const DType t = in[0]->dtype;
+        require(is_float_dtype(t), "A must be a float type, got ", dtype_name(t));
+        const Dims& a = in[0]->dims;
+        require(!a.empty() && a.back() == p_.k, "A ", graph::dims_to_string(a), " must have K = ", p_.k, " as its last dim");
+        require(in[1]->dtype == DType::U8, "B must be uint8, got ", dtype_name(in[1]->dtype));
+        require(elements(in[1]->dims) == p_.n * blocks_ * blob_, "B ", graph::dims_to_string(in[1]->dims), " must hold [N, k_blocks, blob] = [",
+                p_.n, ", ", blocks_, ", ", blob_, "] bytes");
+        require(in[2]->dtype == t, "scales must be ", dtype_name(t), " like A, got ", dtype_name(in[2]->dtype));
+        require(elements(in[2]->dims) == p_.n * blocks_, "scales ", graph::dims_to_string(in[2]->dims), " must hold N·k_blocks = ", p_.n * blocks_, " values");
+        if (present(in, 3)) {
+            const DType z = in[3]->dtype;
+            if (z == DType::U8)
+                require(elements(in[3]->dims) == p_.n * zp_row_bytes_, "packed zero_points ", graph::dims_to_string(in[3]->dims), " must hold ",
+                        p_.n * zp_row_bytes_, " bytes");
+            else
+                require(z == t && elements(in[3]->dims) == p_.n * blocks_, "zero_points must be uint8 (packed) or ", dtype_name(t),
+                        " with N·k_blocks = ", p_.n * blocks_, " values, got ", dtype_name(z), " ", graph::dims_to_string(in[3]->dims));
+        }
+        if (present(in, 4)) {
+            check_g_idx(*in[4]);
+            require(!present(in, 3) || in[3]->dtype != DType::U8,
+                    "g_idx with packed uint8 zero_points is not supported (onnxruntime ignores the zero points then)");
+        }
+        if (present(in, 5)) require(in[5]->dtype == t && elements(in[5]->dims) == p_.n, "bias must be ", dtype_name(t), " with N = ", p_.n, " values");
+        Dims y = a;
+        y.back() = p_.n;
+        return {{t, y}};
+    }
+
+    void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
+        visit_dtype(in[0].dtype, "A", [&](auto t) {
+            using T = decltype(t);
+            if constexpr (is_floating<T>) run_typed<T>(ctx, in, out[0]);
+        });
+    }
+
+private:
+    // g_idx maps each k to its block; only the plain order k / block_size (what exporters
+    // write when act-order was off) is supported.
+    void check_g_idx(const Value& g) const {
+        require(g.dtype == DType::I32 && elements(g.dims) == p_.k, "g_idx must be int32 with K = ", p_.k, " values");
+        require(g.data != nullptr, "g_idx must be known before the node runs");
+        const int32_t* v = static_cast<const int32_t*>(g.data);
+        for (int64_t k = 0; k < p_.k; k++)
+            require(v[k] == k / p_.block_size, "g_idx (act-order quantization) is not supported: g_idx[", k, "] = ", v[k], ", not k / block_size");
+    }
+
+    // Zero point of block b of row n, as float.
+    template <class T>
+    float zero_point(const Tensor* zp, int64_t n, int64_t b) const {
+        if (!zp) return static_cast<float>(1 << (p_.bits - 1));
+        if (zp->dtype != DType::U8) return static_cast<float>(static_cast<Compute<T>>(zp->as<T>()[n * blocks_ + b]));
+        const int64_t bit = b * p_.bits;
+        const uint8_t byte = zp->as<uint8_t>()[n * zp_row_bytes_ + bit / 8];
+        return static_cast<float>((byte >> (bit % 8)) & ((1 << p_.bits) - 1));
+    }
+
+    // Row n of the weights dequantized into w[0, K): first every value unpacked into
+    // u[0, K) as a byte, then each block converted; both loops are simple enough for the
+    // compiler to vectorize, which matters since decoding spends most of its time here.
+    template <class T>
+    void dequantize_row(const uint8_t* b, const T* scales, const Tensor* zp, int64_t n, float* w, uint8_t* u) const {
+        const uint8_t* q = b + n * blocks_ * blob_;  // the row's blocks, each blob_ bytes (K padded to whole blocks)
+        const int64_t padded = blocks_ * p_.block_size;
+        if (p_.bits == 8) {
+            std::copy_n(q, padded, u);
+        } else if (p_.bits == 4) {
+            for (int64_t i = 0; i < padded / 2; i++) {
+                u[2 * i] = static_cast<uint8_t>(q[i] & 0xF);
+                u[2 * i + 1] = static_cast<uint8_t>(q[i] >> 4);
+            }
+        } else {
+            for (int64_t i = 0; i < padded / 4; i++)
+                for (int j = 0; j < 4; j++) u[4 * i + j] = static_cast<uint8_t>((q[i] >> (2 * j)) & 3);
+        }
+        for (int64_t blk = 0; blk < blocks_; blk++) {
+            const float scale = static_cast<float>(static_cast<Compute<T>>(scales[n * blocks_ + blk]));
+            const float z = zero_point<T>(zp, n, blk);
+            const int64_t k0 = blk * p_.block_size, len = std::min(p_.block_size, p_.k - k0);
+            for (int64_t i = k0; i < k0 + len; i++) w[i] = (static_cast<float>(u[i]) - z) * scale;
+        }
+    }
+
+    template <class T>
+    void run_typed(graph::ExecContext& ctx, std::span<const Tensor> in, Tensor& out) const {
+        const int64_t k = p_.k, n = p_.n, m = in[0].rows();
+        // A as f32 rows (a copy only for the half types).
+        const float* a = nullptr;
+        std::vector<float> a_conv;
+        if constexpr (std::is_same_v<T, float>) {
+            a = in[0].as<float>();
+        } else {
+            a_conv.resize(static_cast<size_t>(m * k));
+            for (int64_t i = 0; i < m * k; i++) a_conv[static_cast<size_t>(i)] = static_cast<float>(in[0].as<T>()[i]);
+            a = a_conv.data();
+        }
+        const uint8_t* b = in[1].as<uint8_t>();
+        const T* scales = in[2].as<T>();
+        const Tensor* zp = present(in, 3) ? &in[3] : nullptr;
+        const T* bias = present(in, 5) ? in[5].as<T>() : nullptr;
+        T* y = out.as<T>();
+        const kernels::VecDotFn dot = ctx.kernels.weight[static_cast<int>(DType::F32)].vec_dot;
+        // Tasks are tiles of columns: each dequantizes its rows of B once into f32 and
+        // dots them with every row of A, which it reads once per tile. A few rows of A
+        // (decoding) take one column at a time, its f32 row staying in L1; more rows
+        // take tiles of up to 128 KB, so each A row read serves several columns.
+        const int64_t tile = m <= 4 ? 1 : std::clamp<int64_t>(32768 / k, 1, 16);
+        const int64_t tiles = (n + tile - 1) / tile;
+        parallel_for(ctx, tiles, [&](int64_t lo, int64_t hi) {
+            std::vector<float> w(static_cast<size_t>(tile * k));
+            std::vector<uint8_t> u(static_cast<size_t>(blocks_ * p_.block_size));
+            for (int64_t t = lo; t < hi; t++) {
+                const int64_t n0 = t * tile, n1 = std::min(n, n0 + tile);
+                for (int64_t j = n0; j < n1; j++) dequantize_row<T>(b, scales, zp, j, w.data() + (j - n0) * k, u.data());
+                for (int64_t r = 0; r < m; r++)
+                    for (int64_t j = n0; j < n1; j++) {
+                        float v = dot(k, w.data() + (j - n0) * k, a + r * k);
+                        if (bias) v += static_cast<float>(static_cast<Compute<T>>(bias[j]));
+                        y[r * n + j] = static_cast<T>(v);
+                    }
+            }
+        });
+    }
+
+    MatMulNBitsParams p_;
+    int64_t blocks_ = 0, blob_ = 0, zp_row_bytes_ = 0;
+};
+
+}  // namespace
+
+OpPtr matmul_nbits(const MatMulNBitsParams& p) { return std::make_shared<MatMulNBits>(p); }
+
+}  // namespace lmx::ops::nd

@@ -1,0 +1,24 @@
+#pragma once
+// onnxruntime's com.microsoft MatMulNBits: A · dequantized(B)ᵀ with B stored as
+// blockwise-quantized rows of 2, 4 or 8 bits (the weight format of onnxruntime-genai's
+// int4 model exports).
+#include <cstdint>
+
+#include "ops/ops.hpp"
+
+namespace lmx::ops::nd {
+
+struct MatMulNBitsParams {
+    int64_t k = 0;           // A's last dim
+    int64_t n = 0;           // output columns (B's rows)
+    int64_t bits = 4;        // 2, 4 or 8
+    int64_t block_size = 0;  // elements of K sharing one scale (and zero point)
+};
+// matmul_nbits(A float [..., K], B u8 [N, k_blocks, block_size·bits/8], scales [N·k_blocks]
+//              [, zero_points u8 packed [N, ceil(k_blocks·bits/8)] or A's type [N·k_blocks]]
+//              [, g_idx (only the trivial k / block_size)][, bias [N]]) -> [..., N]
+// w[n, k] = (q[n, k] - zp) · scale, zp 2^(bits-1) when absent; q packed low bits first.
+// Computed in f32 whatever accuracy_level asks.
+OpPtr matmul_nbits(const MatMulNBitsParams& p);
+
+}  // namespace lmx::ops::nd

@@ -1,0 +1,18 @@
+#pragma once
+// ONNX's matrix products on plain (unquantized) tensors: MatMul with numpy batch
+// broadcasting and 1-D promotion, and Gemm.
+#include "ops/ops.hpp"
+
+namespace lmx::ops::nd {
+
+// matmul(a [..., M, K], b [..., K, N]) -> [..., M, N]; a 1-D a or b is a row or column.
+OpPtr matmul();
+
+struct GemmParams {
+    float alpha = 1.0f, beta = 1.0f;
+    bool trans_a = false, trans_b = false;
+};
+// gemm(a [M, K] (or [K, M]), b [K, N] (or [N, K])[, c broadcast to [M, N]]) -> alpha·a·b + beta·c.
+OpPtr gemm(const GemmParams& p);
+
+}  // namespace lmx::ops::nd
