@@ -14,5 +14,6 @@ void add_embed(CLI::App& app);
 void add_index(CLI::App& app);  // index add and search
 void add_compress(CLI::App& app);  // compress and decompress
 void add_logprobs(CLI::App& app);
+void add_export(CLI::App& app);  // GGUF -> ONNX decoder-with-past
 
 }  // namespace lmx::cli
