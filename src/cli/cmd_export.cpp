@@ -1,6 +1,7 @@
 // `lmx export MODEL.gguf OUT_DIR`: the decoder as an ONNX decoder-with-past graph in
 // transformers.js's folder layout (OUT_DIR/onnx/model.onnx, config.json,
-// generation_config.json), see models/onnx/decoder_export.hpp.
+// generation_config.json; see models/onnx/decoder_export.hpp) with the GGUF's tokenizer
+// as tokenizer.json and tokenizer_config.json (tokenizer/hf_export.hpp).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "cli/progress.hpp"
 #include "formats/gguf.hpp"
 #include "models/onnx/decoder_export.hpp"
+#include "tokenizer/hf_export.hpp"
 
 namespace lmx::cli {
 
@@ -26,7 +28,10 @@ void add_export(CLI::App& app) {
     auto* cmd = app.add_subcommand("export", "Export a GGUF decoder as an ONNX decoder-with-past model folder (fp32)");
     static std::string model, out_dir;
     cmd->add_option("model", model, "GGUF model file (llama, SmolLM2, qwen2)")->required();
-    cmd->add_option("out_dir", out_dir, "Output folder (created): onnx/model.onnx, config.json, generation_config.json")->required();
+    cmd->add_option("out_dir", out_dir,
+                    "Output folder (created): onnx/model.onnx, config.json, generation_config.json, tokenizer.json, "
+                    "tokenizer_config.json")
+        ->required();
     cmd->callback([] {
         const gguf::File f = gguf::File::open(model);
         std::optional<Progress> progress;
@@ -51,6 +56,8 @@ void add_export(CLI::App& app) {
         onnx::save(m, onnx_path.string(), wo);
         write_text(fs::path(out_dir) / "config.json", models::export_config_json(f));
         write_text(fs::path(out_dir) / "generation_config.json", models::export_generation_config_json(f));
+        write_text(fs::path(out_dir) / "tokenizer.json", hf_tokenizer_json(f));
+        write_text(fs::path(out_dir) / "tokenizer_config.json", hf_tokenizer_config_json(f));
         std::printf("%s\n", out_dir.c_str());
     });
 }
