@@ -32,6 +32,11 @@ struct ExecContext {
     };
     std::map<std::string, OpTime>* profile = nullptr;
 
+    // Dynamic graphs: a node whose output would exceed this many bytes fails with an
+    // error instead of allocating it (0: no limit). Shapes there come from data, so a
+    // hostile model could otherwise ask for terabytes.
+    size_t max_tensor_bytes = 0;
+
     // Scratch bytes valid until the next call (ops run one at a time, so one buffer serves all).
     void* scratch(size_t bytes);
 

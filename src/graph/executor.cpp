@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <new>
 
 #include "base/error.hpp"
 
@@ -212,7 +213,15 @@ std::vector<Tensor> Executor::run_dynamic(ExecContext& ctx, const std::vector<Te
                 fail("gives ", specs.size(), " outputs, the graph expects ", node.outputs.size());
             for (size_t o = 0; o < specs.size(); o++) {
                 ValueId id = node.outputs[o];
-                std::vector<uint8_t> b = take(tensor_bytes(specs[o].dtype, specs[o].dims));
+                const size_t bytes = tensor_bytes(specs[o].dtype, specs[o].dims);
+                if (ctx.max_tensor_bytes && bytes > ctx.max_tensor_bytes)
+                    fail("output ", o, " ", dims_to_string(specs[o].dims), " needs ", bytes, " bytes, over the limit of ", ctx.max_tensor_bytes);
+                std::vector<uint8_t> b;
+                try {
+                    b = take(bytes);
+                } catch (const std::bad_alloc&) {
+                    fail("out of memory for output ", o, " ", dims_to_string(specs[o].dims), " (", bytes, " bytes)");
+                }
                 bound[static_cast<size_t>(id)] = {specs[o].dtype, std::move(specs[o].dims), aligned(b)};
                 owned_[static_cast<size_t>(id)] = std::move(b);
                 out.push_back(bound[static_cast<size_t>(id)]);

@@ -17,9 +17,9 @@ std::string token_text_or_empty(const Tokenizer& tok, int32_t id) { return id >=
 }  // namespace
 
 std::string chat_template_source(const Model& model) {
-    const std::string src = model.file().get_string("tokenizer.chat_template", "");
+    const std::string src = model.chat_template();
     if (src.empty())
-        fail(model.path(), " has no tokenizer.chat_template in its metadata: use a chat (instruct) model, or `lmx generate` with your own prompt format");
+        fail(model.path(), " has no chat template (tokenizer.chat_template in GGUF metadata, chat_template in tokenizer_config.json): use a chat (instruct) model, or `lmx generate` with your own prompt format");
     return src;
 }
 

@@ -87,6 +87,8 @@ std::vector<std::string_view> split_chunks(std::string_view data, uint32_t chunk
 }  // namespace
 
 Compressor::Compressor(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+    if (model_->format() != Model::Format::gguf)
+        fail("compression needs a GGUF model (its deterministic kernels make decoding exact); ", model_->path(), " is ONNX");
     Sha256 h;  // of the whole model file, as read or mapped at load
     h.update(model_->file().file_bytes(), model_->file().file_size());
     model_sha_ = h.finish();

@@ -1,6 +1,7 @@
 #pragma once
 // A Session runs a model over batches of tokens: it owns the KV cache (one slot per
-// sequence), the thread pool and the executor's memory.
+// sequence), the thread pool and the executor's memory. ONNX decoder-with-past models
+// run one sequence of the batch at a time, their past fed back by OnnxDecoderState.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -48,8 +49,8 @@ public:
 
     const Model& model() const { return *model_; }
     int n_threads() const { return pool_.size(); }
-    int64_t n_ctx() const { return kv_.n_ctx(); }
-    size_t kv_bytes() const { return kv_.bytes(); }
+    int64_t n_ctx() const { return onnx_ ? onnx_->n_ctx() : kv_->n_ctx(); }
+    size_t kv_bytes() const { return onnx_ ? onnx_->bytes() : kv_->bytes(); }
     size_t arena_bytes() const { return executor_.arena_bytes(); }
     std::string_view isa() const;
     bool deterministic() const { return ctx_.deterministic; }
@@ -57,10 +58,13 @@ public:
     void set_profile(std::map<std::string, graph::ExecContext::OpTime>* profile) { ctx_.profile = profile; }
 
 private:
+    const std::vector<float>& decode_onnx(const Batch& batch);
+
     std::shared_ptr<const Model> model_;
     ThreadPool pool_;
-    ops::KvCache kv_;
+    std::optional<ops::KvCache> kv_;  // GGUF models; ONNX models keep their past in onnx_
     graph::Executor executor_;
+    std::unique_ptr<OnnxDecoderState> onnx_;
     const kernels::Table& kernels_;
     graph::ExecContext ctx_;
     std::vector<float> logits_;

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 Engine::Engine(std::string name, std::shared_ptr<const Model> model, const SchedulerOptions& opts)
     : name_(std::move(name)), scheduler_(std::move(model), opts) {
     const Tokenizer& tok = scheduler_.model().tokenizer();
-    if (const std::string src = scheduler_.model().file().get_string("tokenizer.chat_template", ""); !src.empty()) template_.emplace(src);
+    if (const std::string src = scheduler_.model().chat_template(); !src.empty()) template_.emplace(src);
     if (tok.bos_id() >= 0) bos_ = tok.token_text(tok.bos_id());
     if (tok.eos_id() >= 0) eos_ = tok.token_text(tok.eos_id());
     driver_ = std::thread([this] {
@@ -152,10 +152,10 @@ std::shared_ptr<Engine> ModelPool::get(const std::string& name) {
         const SchedulerOptions& so = opts_.scheduler;
         const size_t kv = static_cast<size_t>(c.n_layers) * 2 * static_cast<size_t>(so.n_slots) * static_cast<size_t>(so.n_ctx) *
                           static_cast<size_t>(c.n_kv_heads) * static_cast<size_t>(c.head_dim) * 2;
-        const size_t need = model->file().file_size() + kv;
+        const size_t need = model->weights_bytes() + kv;
         const size_t have = opts_.memory_limit ? opts_.memory_limit : available_memory();
         if (need > have)
-            error = "model '" + model_name + "' needs about " + mib(need) + " (weights " + mib(model->file().file_size()) + ", KV cache " +
+            error = "model '" + model_name + "' needs about " + mib(need) + " (weights " + mib(model->weights_bytes()) + ", KV cache " +
                     mib(kv) + ") but only " + mib(have) + " are available: lower --parallel or --ctx-size, or unload models with --max-loaded";
         else
             engine = std::make_shared<Engine>(model_name, std::move(model), so);

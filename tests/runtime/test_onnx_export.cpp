@@ -1,7 +1,8 @@
 // lmx export of the default model, run by lmx's ONNX importer and executor, against
 // onnxruntime running the same export (tests/goldens/onnx-export-smollm2, written by
 // tools/gen_onnx_export_goldens.py): the decoder-with-past loop as transformers.js runs
-// it (prefill, then one token at a time with the past fed back).
+// it (prefill, then one token at a time with the past fed back), and the exported folder
+// loaded as a Model, generating through a Session as any GGUF model does.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -18,6 +19,8 @@
 #include "models/onnx/decoder_export.hpp"
 #include "models/onnx/onnx_import.hpp"
 #include "runtime/model.hpp"
+#include "runtime/session.hpp"
+#include "tokenizer/hf_export.hpp"
 
 using namespace lmx;
 namespace fs = std::filesystem;
@@ -51,27 +54,60 @@ struct Decoder {
 
 }  // namespace
 
-TEST(OnnxExport, DecoderWithPastMatchesOnnxRuntime) {
-    const std::string dir = std::string(LMX_SOURCE_DIR) + "/tests/goldens/onnx-export-smollm2/";
-    std::ifstream gf(dir + "goldens.json");
-    ASSERT_TRUE(gf.good()) << "missing goldens: tools/gen_onnx_export_goldens.py";
-    const nlohmann::json goldens = nlohmann::json::parse(gf);
-    const std::string model_path = model_home() + "/" + goldens["model"].get<std::string>();
-    if (!fs::exists(model_path)) GTEST_SKIP() << model_path << " is not installed (scripts/setup.sh)";
+// Exports the default model once for the suite (a temporary folder in the
+// transformers.js layout); skipped when the model is not installed.
+class OnnxExport : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        const std::string dir = std::string(LMX_SOURCE_DIR) + "/tests/goldens/onnx-export-smollm2/";
+        std::ifstream gf(dir + "goldens.json");
+        ASSERT_TRUE(gf.good()) << "missing goldens: tools/gen_onnx_export_goldens.py";
+        goldens_ = nlohmann::json::parse(gf);
+        goldens_dir_ = dir;
+        const std::string model_path = model_home() + "/" + goldens_["model"].get<std::string>();
+        if (!fs::exists(model_path)) return;
+        folder_ = fs::temp_directory_path() / ("lmx-export-test-" + std::to_string(::getpid()));
+        fs::create_directories(folder_ / "onnx");
+        const gguf::File f = gguf::File::open(model_path);
+        onnx::save(models::export_decoder(f, {}), (folder_ / "onnx" / "model.onnx").string());
+        auto write = [&](const char* name, const std::string& text) { std::ofstream(folder_ / name, std::ios::binary) << text; };
+        write("config.json", models::export_config_json(f));
+        write("tokenizer.json", hf_tokenizer_json(f));
+        write("tokenizer_config.json", hf_tokenizer_config_json(f));
+    }
+    static void TearDownTestSuite() {
+        if (!folder_.empty()) fs::remove_all(folder_);
+    }
+    void SetUp() override {
+        if (folder_.empty()) GTEST_SKIP() << "the default model is not installed (scripts/setup.sh)";
+    }
+    std::vector<float> golden_logits(const nlohmann::json& p) const {
+        std::vector<float> want(goldens_["n_vocab"].get<size_t>());
+        std::ifstream lf(goldens_dir_ + p["last_logits"].get<std::string>(), std::ios::binary);
+        lf.read(reinterpret_cast<char*>(want.data()), static_cast<std::streamsize>(want.size() * 4));
+        EXPECT_TRUE(lf.good());
+        return want;
+    }
+    static double max_diff(const std::vector<float>& a, const std::vector<float>& b) {
+        double worst = 0;
+        for (size_t i = 0; i < b.size(); i++) worst = std::max(worst, std::fabs(static_cast<double>(a[i]) - b[i]));
+        return worst;
+    }
 
-    const fs::path out = fs::temp_directory_path() / ("lmx-export-test-" + std::to_string(::getpid()));
-    fs::create_directories(out);
-    const gguf::File f = gguf::File::open(model_path);
-    onnx::save(models::export_decoder(f, {}), (out / "model.onnx").string());
-    const nlohmann::json config = nlohmann::json::parse(models::export_config_json(f));
+    static inline nlohmann::json goldens_;
+    static inline std::string goldens_dir_;
+    static inline fs::path folder_;
+};
 
-    Decoder d{models::import_onnx(onnx::Model::open((out / "model.onnx").string())), config["num_hidden_layers"],
+TEST_F(OnnxExport, DecoderWithPastMatchesOnnxRuntime) {
+    const nlohmann::json config = nlohmann::json::parse(std::ifstream(folder_ / "config.json"));
+    Decoder d{models::import_onnx(onnx::Model::open((folder_ / "onnx" / "model.onnx").string())), config["num_hidden_layers"],
               config["num_key_value_heads"], config["head_dim"], {}, 0};
     ThreadPool pool(2);
     graph::ExecContext ctx(pool, kernels::best_table());
     graph::Executor exec(d.g->graph);
-    const int64_t n_vocab = goldens["n_vocab"];
-    for (const auto& p : goldens["prompts"]) {
+    const int64_t n_vocab = goldens_["n_vocab"];
+    for (const auto& p : goldens_["prompts"]) {
         d.past.assign(static_cast<size_t>(2 * d.n_layers), {});
         d.n_past = 0;
         const std::vector<int64_t> tokens = p["tokens"].get<std::vector<int64_t>>();
@@ -79,14 +115,10 @@ TEST(OnnxExport, DecoderWithPastMatchesOnnxRuntime) {
         std::vector<float> logits = d.step(exec, ctx, std::vector<int64_t>(tokens.begin(), tokens.end() - static_cast<long>(steps)));
         for (size_t i = tokens.size() - steps; i < tokens.size(); i++) logits = d.step(exec, ctx, {tokens[i]});
 
-        std::vector<float> want(static_cast<size_t>(n_vocab));
-        std::ifstream lf(dir + p["last_logits"].get<std::string>(), std::ios::binary);
-        lf.read(reinterpret_cast<char*>(want.data()), static_cast<std::streamsize>(want.size() * 4));
-        ASSERT_TRUE(lf.good());
+        const std::vector<float> want = golden_logits(p);
         ASSERT_EQ(logits.size(), want.size());
-        double worst = 0;
-        for (size_t i = 0; i < want.size(); i++) worst = std::max(worst, std::fabs(static_cast<double>(logits[i]) - want[i]));
         // Both compute in fp32; only the summation order differs.
+        const double worst = max_diff(logits, want);
         std::printf("prompt of %zu tokens: largest logit difference from onnxruntime %.2e\n", tokens.size(), worst);
         EXPECT_LT(worst, 2e-3) << "prompt of " << tokens.size() << " tokens";
 
@@ -99,5 +131,50 @@ TEST(OnnxExport, DecoderWithPastMatchesOnnxRuntime) {
             logits = d.step(exec, ctx, {next});
         }
     }
-    fs::remove_all(out);
+}
+
+// The folder as a Model: a Session decodes it like a GGUF model (two sequences in one
+// batch, each with its own past), and the tokenizer.json written from the GGUF tokenizes
+// like the GGUF.
+TEST_F(OnnxExport, FolderLoadsAsAModelAndDecodesInBatches) {
+    auto model = Model::load(folder_.string());
+    ASSERT_EQ(model->format(), Model::Format::onnx);
+    auto gguf_model = Model::load(model_home() + "/" + goldens_["model"].get<std::string>());
+    EXPECT_FALSE(model->chat_template().empty());
+    const int64_t n_vocab = goldens_["n_vocab"];
+    SessionOptions o;
+    o.n_threads = 2;
+    o.n_seq = 2;
+    o.n_ctx = 256;
+    Session s(model, o);
+    const auto& prompts = goldens_["prompts"];
+    for (size_t i = 0; i < prompts.size(); i++) {
+        const std::string text = gguf_model->tokenizer().decode(prompts[i]["tokens"].get<std::vector<int32_t>>());
+        EXPECT_EQ(model->tokenizer().encode(text, false, true), gguf_model->tokenizer().encode(text, false, true)) << text;
+    }
+    // Prompts 1 and 2 side by side: prefill all but the last decode_steps tokens, then
+    // one token of each per batch.
+    const std::vector<int32_t> a = prompts[1]["tokens"], b = prompts[2]["tokens"];
+    const size_t steps = prompts[1]["decode_steps"];
+    ASSERT_EQ(steps, prompts[2]["decode_steps"].get<size_t>());
+    Batch batch;
+    for (size_t i = 0; i + steps < a.size(); i++) batch.add(a[i], static_cast<int32_t>(i), 0, false);
+    for (size_t i = 0; i + steps < b.size(); i++) batch.add(b[i], static_cast<int32_t>(i), 1, false);
+    s.decode(batch);
+    std::vector<float> logits;
+    for (size_t k = steps; k > 0; k--) {
+        batch.clear();
+        batch.add(a[a.size() - k], static_cast<int32_t>(a.size() - k), 0, true);
+        batch.add(b[b.size() - k], static_cast<int32_t>(b.size() - k), 1, true);
+        logits = s.decode(batch);
+    }
+    ASSERT_EQ(logits.size(), static_cast<size_t>(2 * n_vocab));
+    EXPECT_LT(max_diff(std::vector<float>(logits.begin(), logits.begin() + n_vocab), golden_logits(prompts[1])), 2e-3);
+    EXPECT_LT(max_diff(std::vector<float>(logits.begin() + n_vocab, logits.end()), golden_logits(prompts[2])), 2e-3);
+
+    // Rewinding a sequence (as chat prefix reuse does) recomputes from the cut.
+    batch.clear();
+    for (size_t k = steps; k > 0; k--) batch.add(a[a.size() - k], static_cast<int32_t>(a.size() - k), 0, k == 1);
+    logits = s.decode(batch);
+    EXPECT_LT(max_diff(logits, golden_logits(prompts[1])), 2e-3);
 }

@@ -28,7 +28,7 @@ const char* kind_name(UnaryKind k) {
 // Calls f(std::integral_constant<UnaryKind, k>{}), so each kind's loop is compiled on its own.
 template <class F, size_t... I>
 void with_kind(UnaryKind k, F&& f, std::index_sequence<I...>) {
-    ((static_cast<size_t>(k) == I ? (f(std::integral_constant<UnaryKind, static_cast<UnaryKind>(I)>{}), true) : false) || ...);
+    (void)((static_cast<size_t>(k) == I ? (f(std::integral_constant<UnaryKind, static_cast<UnaryKind>(I)>{}), true) : false) || ...);
 }
 template <class F>
 void with_kind(UnaryKind k, F&& f) { with_kind(k, std::forward<F>(f), std::make_index_sequence<kKinds>{}); }
