@@ -43,8 +43,33 @@ static int64_t opset_of(const onnx::Model& m, const std::string& domain) {
     return 1;
 }
 
+// 4-bit initializers (the weights of MatMulNBits / GatherBlockQuantized models) as the
+// uint8 packing those ops read: each row's elements two per byte, low nibble first, so
+// the last dim becomes ceil(last / 2) (ONNX packs the flattened tensor instead: rows of
+// odd length share bytes there). A signed nibble s becomes s + 8, which the ops' default
+// zero point of 8 maps back to s; signed zero points shift the same way.
+static graph::ValueId add_4bit_constant(OnnxGraph& out, const onnx::Tensor& t) {
+    if (t.dims.empty()) fail("initializer ", shown(t.name), ": a 4-bit scalar is not supported");
+    if (!t.has_data()) fail("initializer ", shown(t.name), " has no data (external data file not found?)");
+    const std::span<const uint8_t> packed = t.bytes();
+    const int64_t last = t.dims.back(), rows = last ? t.elements() / last : 0, row_bytes = (last + 1) / 2;
+    const uint8_t flip = t.dtype == onnx::DataType::INT4 ? 8 : 0;
+    std::vector<uint8_t> bytes(static_cast<size_t>(std::max<int64_t>(rows * row_bytes, 1)), 0);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < last; c++) {
+            const int64_t e = r * last + c;
+            const uint8_t nibble = static_cast<uint8_t>(((packed[static_cast<size_t>(e / 2)] >> (4 * (e % 2))) & 15) ^ flip);
+            bytes[static_cast<size_t>(r * row_bytes + c / 2)] |= static_cast<uint8_t>(nibble << (4 * (c % 2)));
+        }
+    out.owned.push_back(std::move(bytes));
+    graph::Dims dims = t.dims;
+    dims.back() = row_bytes;
+    return out.graph.add_constant(t.name, DType::U8, std::move(dims), out.owned.back().data());
+}
+
 // A constant's bytes: the file's own when aligned for the element type, else an aligned copy.
 static graph::ValueId add_constant(OnnxGraph& out, const onnx::Tensor& t) {
+    if (t.dtype == onnx::DataType::INT4 || t.dtype == onnx::DataType::UINT4) return add_4bit_constant(out, t);
     const DType dtype = onnx_import::to_dtype(t.dtype);
     if (!t.has_data()) fail("initializer ", shown(t.name), " has no data (external data file not found?)");
     std::span<const uint8_t> bytes = t.bytes();
