@@ -29,7 +29,7 @@ void add_export(CLI::App& app) {
     static std::string model, out_dir;
     cmd->add_option("model", model, "GGUF model file (llama, SmolLM2, qwen2)")->required();
     cmd->add_option("out_dir", out_dir,
-                    "Output folder (created): onnx/model.onnx, config.json, generation_config.json, tokenizer.json, "
+                    "Output folder (created): onnx/model.onnx, config.json, generation_config.json, genai_config.json, tokenizer.json, "
                     "tokenizer_config.json")
         ->required();
     cmd->callback([] {
@@ -56,6 +56,7 @@ void add_export(CLI::App& app) {
         onnx::save(m, onnx_path.string(), wo);
         write_text(fs::path(out_dir) / "config.json", models::export_config_json(f));
         write_text(fs::path(out_dir) / "generation_config.json", models::export_generation_config_json(f));
+        write_text(fs::path(out_dir) / "genai_config.json", models::export_genai_config_json(f, "onnx/model.onnx"));
         write_text(fs::path(out_dir) / "tokenizer.json", hf_tokenizer_json(f));
         write_text(fs::path(out_dir) / "tokenizer_config.json", hf_tokenizer_config_json(f));
         std::printf("%s\n", out_dir.c_str());

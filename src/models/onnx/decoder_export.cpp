@@ -326,4 +326,28 @@ std::string export_generation_config_json(const gguf::File& f) {
     return j.dump(2) + "\n";
 }
 
+std::string export_genai_config_json(const gguf::File& f, const std::string& model_file) {
+    const DecoderConfig c = read_decoder_config(f);
+    const int64_t eos = f.get_int("tokenizer.ggml.eos_token_id", 0);
+    nlohmann::ordered_json decoder;
+    decoder["session_options"] = {{"log_id", "onnxruntime-genai"}, {"provider_options", nlohmann::json::array()}};
+    decoder["filename"] = model_file;
+    decoder["head_size"] = c.head_dim;
+    decoder["hidden_size"] = c.n_embd;
+    decoder["num_attention_heads"] = c.n_heads;
+    decoder["num_hidden_layers"] = c.n_layers;
+    decoder["num_key_value_heads"] = c.n_kv_heads;
+    decoder["inputs"] = {{"input_ids", "input_ids"}, {"attention_mask", "attention_mask"}, {"position_ids", "position_ids"},
+                         {"past_key_names", "past_key_values.%d.key"}, {"past_value_names", "past_key_values.%d.value"}};
+    decoder["outputs"] = {{"logits", "logits"}, {"present_key_names", "present.%d.key"}, {"present_value_names", "present.%d.value"}};
+    nlohmann::ordered_json j;
+    j["model"] = {{"bos_token_id", f.get_int("tokenizer.ggml.bos_token_id", 0)}, {"context_length", c.n_ctx_train},
+                  {"eos_token_id", eos}, {"pad_token_id", f.get_int("tokenizer.ggml.padding_token_id", eos)},
+                  {"type", c.arch == "qwen2" ? "qwen2" : "llama"}, {"vocab_size", c.n_vocab}, {"decoder", decoder}};
+    // past_present_share_buffer off: the graph concatenates past and new keys (present grows).
+    j["search"] = {{"do_sample", false}, {"max_length", c.n_ctx_train}, {"min_length", 0}, {"num_beams", 1}, {"num_return_sequences", 1},
+                   {"past_present_share_buffer", false}, {"repetition_penalty", 1.0}, {"temperature", 1.0}, {"top_k", 1}, {"top_p", 1.0}};
+    return j.dump(2) + "\n";
+}
+
 }  // namespace lmx::models

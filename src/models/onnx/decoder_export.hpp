@@ -28,5 +28,8 @@ onnx::Model export_decoder(const gguf::File& f, const ExportOptions& opt);
 // generation_config.json for the exported model.
 std::string export_config_json(const gguf::File& f);
 std::string export_generation_config_json(const gguf::File& f);
+// genai_config.json, so onnxruntime-genai runs the folder too (greedy search; the model
+// file relative to the folder, e.g. "onnx/model.onnx").
+std::string export_genai_config_json(const gguf::File& f, const std::string& model_file);
 
 }  // namespace lmx::models
