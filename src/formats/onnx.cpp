@@ -121,4 +121,37 @@ bool Model::same_as(const Model& o) const {
            functions == o.functions;
 }
 
+Attribute int_attribute(std::string name, int64_t v) {
+    Attribute a;
+    a.name = std::move(name);
+    a.type = AttrType::INT;
+    a.i = v;
+    return a;
+}
+
+Attribute float_attribute(std::string name, float v) {
+    Attribute a;
+    a.name = std::move(name);
+    a.type = AttrType::FLOAT;
+    a.f = v;
+    return a;
+}
+
+Attribute ints_attribute(std::string name, std::vector<int64_t> v) {
+    Attribute a;
+    a.name = std::move(name);
+    a.type = AttrType::INTS;
+    a.ints = std::move(v);
+    return a;
+}
+
+Tensor owned_tensor(std::string name, DataType t, std::vector<int64_t> dims, std::vector<uint8_t> bytes) {
+    Tensor out;
+    out.name = std::move(name);
+    out.dtype = t;
+    out.dims = std::move(dims);
+    out.set_owned(std::move(bytes));
+    return out;
+}
+
 }  // namespace lmx::onnx

@@ -244,6 +244,12 @@ struct WriteOptions {
 // non-null) and referenced by `location` = opt.external_file.
 std::vector<uint8_t> serialize(const Model& m, const WriteOptions& opt = {}, std::vector<uint8_t>* external_bytes = nullptr);
 std::vector<uint8_t> serialize_tensor(const Tensor& t);
+
+// Builders for code that writes models (lmx export, lmx quantize).
+Attribute int_attribute(std::string name, int64_t v);
+Attribute float_attribute(std::string name, float v);
+Attribute ints_attribute(std::string name, std::vector<int64_t> v);
+Tensor owned_tensor(std::string name, DataType t, std::vector<int64_t> dims, std::vector<uint8_t> bytes);
 // Writes path (and the external data file beside it when opt says so).
 void save(const Model& m, const std::string& path, const WriteOptions& opt = {});
 

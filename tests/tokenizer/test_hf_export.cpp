@@ -17,27 +17,6 @@
 namespace lmx {
 namespace {
 
-std::vector<std::string> read_cases(const std::string& path) {
-    const std::string all = test::read_file(path);
-    const std::string sep = "\n__ggml_vocab_test__\n";
-    std::vector<std::string> cases;
-    size_t at = 0;
-    for (size_t hit; (hit = all.find(sep, at)) != std::string::npos; at = hit + sep.size())
-        cases.push_back(all.substr(at, hit - at));
-    return cases;
-}
-
-std::vector<std::vector<int32_t>> read_ids(const std::string& path) {
-    std::istringstream in(test::read_file(path));
-    std::vector<std::vector<int32_t>> out;
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream ls(line);
-        out.emplace_back();
-        for (int32_t id; ls >> id;) out.back().push_back(id);
-    }
-    return out;
-}
-
 // The exported files of f, loaded by lmx's HF tokenizer (and written out when asked).
 std::unique_ptr<Tokenizer> round_trip(const gguf::File& f, const std::string& name) {
     const std::string tokenizer_json = hf_tokenizer_json(f), config_json = hf_tokenizer_config_json(f);
@@ -69,8 +48,8 @@ TEST_P(HfExport, TestVectorsMatchLlamaCpp) {
     EXPECT_EQ(tok->adds_bos(), reference->adds_bos());
     EXPECT_EQ(tok->chat_template(), reference->chat_template());
 
-    const std::vector<std::string> cases = read_cases(path + ".inp");
-    const std::vector<std::vector<int32_t>> expected = read_ids(path + ".out");
+    const std::vector<std::string> cases = test::read_cases(path + ".inp");
+    const std::vector<std::vector<int32_t>> expected = test::read_ids(path + ".out");
     ASSERT_EQ(cases.size(), expected.size());
     ASSERT_GT(cases.size(), 40u);
     size_t pass = 0;
@@ -134,7 +113,7 @@ TEST(HfExport, SmolLM2MatchesTheGgufTokenizer) {
     EXPECT_EQ(tok->bos_id(), reference->bos_id());
     EXPECT_EQ(tok->eos_id(), reference->eos_id());
     EXPECT_EQ(tok->chat_template(), reference->chat_template());
-    std::vector<std::string> texts = read_cases(test::llama_vocab_path("gpt-2") + ".inp");
+    std::vector<std::string> texts = test::read_cases(test::llama_vocab_path("gpt-2") + ".inp");
     texts.push_back("<|im_start|>system\nYou are a helpful AI assistant.<|im_end|>\n<|im_start|>user\n"
                     "What is 12345 + 678?<|im_end|>\n<|im_start|>assistant\n");
     for (const std::string& text : texts)

@@ -16,27 +16,6 @@
 namespace lmx {
 namespace {
 
-std::vector<std::string> read_cases(const std::string& path) {
-    const std::string all = test::read_file(path);
-    const std::string sep = "\n__ggml_vocab_test__\n";
-    std::vector<std::string> cases;
-    size_t at = 0;
-    for (size_t hit; (hit = all.find(sep, at)) != std::string::npos; at = hit + sep.size())
-        cases.push_back(all.substr(at, hit - at));
-    return cases;  // the file ends with a separator
-}
-
-std::vector<std::vector<int32_t>> read_ids(const std::string& path) {
-    std::istringstream in(test::read_file(path));
-    std::vector<std::vector<int32_t>> out;
-    for (std::string line; std::getline(in, line);) {
-        std::istringstream ls(line);
-        out.emplace_back();
-        for (int32_t id; ls >> id;) out.back().push_back(id);
-    }
-    return out;
-}
-
 nlohmann::json random_golden() {
     return nlohmann::json::parse(
         test::read_file(std::string(LMX_SOURCE_DIR) + "/tests/goldens/tokenizer/llama_vocab_random.json"));
@@ -64,8 +43,8 @@ class LlamaVocab : public ::testing::TestWithParam<std::string> {};
 TEST_P(LlamaVocab, TestVectorsMatchLlamaCpp) {
     const std::string path = test::llama_vocab_path(GetParam());
     const auto tok = test::load_tokenizer(path);
-    const std::vector<std::string> cases = read_cases(path + ".inp");
-    const std::vector<std::vector<int32_t>> expected = read_ids(path + ".out");
+    const std::vector<std::string> cases = test::read_cases(path + ".inp");
+    const std::vector<std::vector<int32_t>> expected = test::read_ids(path + ".out");
     ASSERT_EQ(cases.size(), expected.size());
     ASSERT_GT(cases.size(), 40u);
     for (size_t i = 0; i < cases.size(); ++i) {

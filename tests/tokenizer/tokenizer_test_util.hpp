@@ -88,4 +88,27 @@ inline std::string default_model_path() {
     return {};
 }
 
+// llama.cpp's tokenizer vectors (shared/testdata/llama-vocab): the .inp texts and the
+// .out ids, one line of ids per text.
+inline std::vector<std::string> read_cases(const std::string& path) {
+    const std::string all = read_file(path);
+    const std::string sep = "\n__ggml_vocab_test__\n";
+    std::vector<std::string> cases;
+    size_t at = 0;
+    for (size_t hit; (hit = all.find(sep, at)) != std::string::npos; at = hit + sep.size())
+        cases.push_back(all.substr(at, hit - at));
+    return cases;  // the file ends with a separator
+}
+
+inline std::vector<std::vector<int32_t>> read_ids(const std::string& path) {
+    std::istringstream in(read_file(path));
+    std::vector<std::vector<int32_t>> out;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream ls(line);
+        out.emplace_back();
+        for (int32_t id; ls >> id;) out.back().push_back(id);
+    }
+    return out;
+}
+
 }  // namespace lmx::test

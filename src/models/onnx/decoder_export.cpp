@@ -13,30 +13,7 @@ namespace lmx::models {
 
 namespace {
 
-using onnx::AttrType;
 using onnx::DataType;
-
-onnx::Attribute attr_int(std::string name, int64_t v) {
-    onnx::Attribute a;
-    a.name = std::move(name);
-    a.type = AttrType::INT;
-    a.i = v;
-    return a;
-}
-onnx::Attribute attr_float(std::string name, float v) {
-    onnx::Attribute a;
-    a.name = std::move(name);
-    a.type = AttrType::FLOAT;
-    a.f = v;
-    return a;
-}
-onnx::Attribute attr_ints(std::string name, std::vector<int64_t> v) {
-    onnx::Attribute a;
-    a.name = std::move(name);
-    a.type = AttrType::INTS;
-    a.ints = std::move(v);
-    return a;
-}
 
 onnx::ValueInfo tensor_info(std::string name, DataType t, const std::vector<std::string>& dims) {
     onnx::ValueInfo v;
@@ -74,12 +51,7 @@ public:
         return n.outputs;
     }
     std::string initializer(const std::string& name, DataType t, std::vector<int64_t> dims, std::vector<uint8_t> bytes) {
-        onnx::Tensor tensor;
-        tensor.name = name;
-        tensor.dtype = t;
-        tensor.dims = std::move(dims);
-        tensor.set_owned(std::move(bytes));
-        g_.initializers.push_back(std::move(tensor));
+        g_.initializers.push_back(onnx::owned_tensor(name, t, std::move(dims), std::move(bytes)));
         return name;
     }
     std::string floats(const std::string& name, std::vector<int64_t> dims, const std::vector<float>& v) {
@@ -164,18 +136,18 @@ private:
     }
 
     std::string rms_norm(const std::string& x, const std::string& weight) {
-        return b_.node("SimplifiedLayerNormalization", {x, weight}, {attr_int("axis", -1), attr_float("epsilon", c_.rms_eps)});
+        return b_.node("SimplifiedLayerNormalization", {x, weight}, {onnx::int_attribute("axis", -1), onnx::float_attribute("epsilon", c_.rms_eps)});
     }
     // [B, S, heads·hd] -> [B, heads, S, hd]
     std::string split_heads(const std::string& x, int64_t heads) {
         std::string r = b_.node("Reshape", {x, b_.ints(fresh("shape"), {0, 0, heads, c_.head_dim})});
-        return b_.node("Transpose", {r}, {attr_ints("perm", {0, 2, 1, 3})});
+        return b_.node("Transpose", {r}, {onnx::ints_attribute("perm", {0, 2, 1, 3})});
     }
     // x·cos + rotate_half(x)·sin, rotate_half(x) = concat(-x[.., hd/2:], x[.., :hd/2]).
     std::string rope(const std::string& x, const std::string& cos, const std::string& sin) {
         std::string lo = b_.node("Slice", {x, consts_.zero, consts_.half, consts_.last_axis});
         std::string hi = b_.node("Slice", {x, consts_.half, consts_.head_dim, consts_.last_axis});
-        std::string rot = b_.node("Concat", {b_.node("Neg", {hi}), lo}, {attr_int("axis", -1)});
+        std::string rot = b_.node("Concat", {b_.node("Neg", {hi}), lo}, {onnx::int_attribute("axis", -1)});
         return b_.node("Add", {b_.node("Mul", {x, cos}), b_.node("Mul", {rot, sin})});
     }
     std::string fresh(const std::string& what) { return "/const/" + what + "_" + std::to_string(n_consts_++); }
@@ -207,7 +179,7 @@ private:
         int64_t vocab, d;
         std::vector<float> embd = dequantized("token_embd.weight", vocab, d);
         const std::string embd_name = b_.floats("model.embed_tokens.weight", {vocab, d}, embd);
-        std::string x = b_.node("Gather", {embd_name, "input_ids"}, {attr_int("axis", 0)});
+        std::string x = b_.node("Gather", {embd_name, "input_ids"}, {onnx::int_attribute("axis", 0)});
 
         // RoPE tables [max_pos, hd/2] gathered by position: cos/sin [B, 1, S, hd] (halves repeated).
         const int64_t half = c_.head_dim / 2, max_pos = std::max(c_.n_ctx_train, 1);
@@ -221,22 +193,22 @@ private:
                 sin_t[static_cast<size_t>(p * half + i)] = std::sin(angle);
             }
         auto table = [&](const std::string& name, const std::vector<float>& t) {
-            std::string gathered = b_.node("Gather", {b_.floats(name, {max_pos, half}, t), "position_ids"}, {attr_int("axis", 0)});
-            std::string full = b_.node("Concat", {gathered, gathered}, {attr_int("axis", -1)});
+            std::string gathered = b_.node("Gather", {b_.floats(name, {max_pos, half}, t), "position_ids"}, {onnx::int_attribute("axis", 0)});
+            std::string full = b_.node("Concat", {gathered, gathered}, {onnx::int_attribute("axis", -1)});
             return b_.node("Unsqueeze", {full, consts_.one});
         };
         const std::string cos = table("/rope/cos_cache", cos_t), sin = table("/rope/sin_cache", sin_t);
 
         // Attention bias [B, 1, S, T]: 0 where key t is visible to query s (t <= past + s and
         // attention_mask[b, t] = 1), the lowest float elsewhere.
-        const std::string total = b_.node("Gather", {b_.node("Shape", {"attention_mask"}), b_.ints("/const/idx1", {1}, true)}, {attr_int("axis", 0)});
-        const std::string seq = b_.node("Gather", {b_.node("Shape", {"input_ids"}), b_.ints("/const/idx1b", {1}, true)}, {attr_int("axis", 0)});
+        const std::string total = b_.node("Gather", {b_.node("Shape", {"attention_mask"}), b_.ints("/const/idx1", {1}, true)}, {onnx::int_attribute("axis", 0)});
+        const std::string seq = b_.node("Gather", {b_.node("Shape", {"input_ids"}), b_.ints("/const/idx1b", {1}, true)}, {onnx::int_attribute("axis", 0)});
         const std::string past = b_.node("Sub", {total, seq});
         const std::string one_s = b_.ints("/const/one_s", {1}, true);
         const std::string q_pos = b_.node("Range", {past, total, one_s});
         const std::string k_pos = b_.node("Range", {b_.ints("/const/zero_s", {0}, true), total, one_s});
         const std::string causal = b_.node("LessOrEqual", {b_.node("Unsqueeze", {k_pos, consts_.zero}), b_.node("Unsqueeze", {q_pos, consts_.one})});
-        const std::string padded = b_.node("Unsqueeze", {b_.node("Cast", {"attention_mask"}, {attr_int("to", static_cast<int64_t>(DataType::BOOL))}),
+        const std::string padded = b_.node("Unsqueeze", {b_.node("Cast", {"attention_mask"}, {onnx::int_attribute("to", static_cast<int64_t>(DataType::BOOL))}),
                                                          b_.ints("/const/axes12", {1, 2})});
         const std::string visible = b_.node("And", {causal, padded});
         const std::string bias = b_.node("Where", {visible, b_.floats("/const/zero_f", {}, {0.0f}), b_.floats("/const/min_f", {}, {-3.4028234663852886e38f})});
@@ -255,16 +227,16 @@ private:
             std::string k = rope(split_heads(project("attn_k", "self_attn.k_proj", true), hkv), cos, sin);
             std::string v = split_heads(project("attn_v", "self_attn.v_proj", false), hkv);
             const std::string pl = std::to_string(l);
-            k = b_.node("Concat", {"past_key_values." + pl + ".key", k}, {attr_int("axis", 2)}, "present." + pl + ".key");
-            v = b_.node("Concat", {"past_key_values." + pl + ".value", v}, {attr_int("axis", 2)}, "present." + pl + ".value");
+            k = b_.node("Concat", {"past_key_values." + pl + ".key", k}, {onnx::int_attribute("axis", 2)}, "present." + pl + ".key");
+            v = b_.node("Concat", {"past_key_values." + pl + ".value", v}, {onnx::int_attribute("axis", 2)}, "present." + pl + ".value");
             // Grouped queries: q [B, H, S, hd] viewed as [B, Hkv, G·S, hd] shares each kv head.
             std::string qg = b_.node("Reshape", {b_.node("Mul", {q, scale}), b_.ints(fresh("shape"), {0, hkv, -1, c_.head_dim})});
-            std::string kt = b_.node("Transpose", {k}, {attr_ints("perm", {0, 1, 3, 2})});
+            std::string kt = b_.node("Transpose", {k}, {onnx::ints_attribute("perm", {0, 1, 3, 2})});
             std::string scores = b_.node("Reshape", {b_.node("MatMul", {qg, kt}), b_.ints(fresh("shape"), {0, h, -1, 0})});
-            std::string probs = b_.node("Softmax", {b_.node("Add", {scores, bias})}, {attr_int("axis", -1)});
+            std::string probs = b_.node("Softmax", {b_.node("Add", {scores, bias})}, {onnx::int_attribute("axis", -1)});
             std::string pg = b_.node("Reshape", {probs, b_.ints(fresh("shape"), {0, hkv, -1, 0})});
             std::string ctx = b_.node("Reshape", {b_.node("MatMul", {pg, v}), b_.ints(fresh("shape"), {0, h, -1, c_.head_dim})});
-            ctx = b_.node("Reshape", {b_.node("Transpose", {ctx}, {attr_ints("perm", {0, 2, 1, 3})}), b_.ints(fresh("shape"), {0, 0, h * c_.head_dim})});
+            ctx = b_.node("Reshape", {b_.node("Transpose", {ctx}, {onnx::ints_attribute("perm", {0, 2, 1, 3})}), b_.ints(fresh("shape"), {0, 0, h * c_.head_dim})});
             std::string o = b_.node("MatMul", {ctx, matmul_weight(p + "attn_output.weight", hp + "self_attn.o_proj.weight")});
             x = b_.node("Add", {x, o});
 

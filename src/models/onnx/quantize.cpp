@@ -25,23 +25,6 @@ using onnx::DataType;
 
 constexpr const char* kMs = "com.microsoft";
 
-onnx::Attribute attr_int(std::string name, int64_t v) {
-    onnx::Attribute a;
-    a.name = std::move(name);
-    a.type = AttrType::INT;
-    a.i = v;
-    return a;
-}
-
-onnx::Tensor make_tensor(std::string name, DataType t, std::vector<int64_t> dims, std::vector<uint8_t> bytes) {
-    onnx::Tensor out;
-    out.name = std::move(name);
-    out.dtype = t;
-    out.dims = std::move(dims);
-    out.set_owned(std::move(bytes));
-    return out;
-}
-
 template <class T>
 std::vector<uint8_t> as_bytes(const std::vector<T>& v) {
     std::vector<uint8_t> b(v.size() * sizeof(T));
@@ -319,16 +302,16 @@ private:
         std::vector<onnx::Tensor> out;
         if (matmul) {
             Quantized q = quantize_columns(w, rows, cols, bs, opt_.symmetric);
-            out.push_back(make_tensor(t.name + "_Q4", DataType::UINT8, {cols, kb, bs / 2}, std::move(q.data)));
-            out.push_back(make_tensor(t.name + "_scales", DataType::FLOAT, {cols * kb}, as_bytes(q.scales)));
+            out.push_back(onnx::owned_tensor(t.name + "_Q4", DataType::UINT8, {cols, kb, bs / 2}, std::move(q.data)));
+            out.push_back(onnx::owned_tensor(t.name + "_scales", DataType::FLOAT, {cols * kb}, as_bytes(q.scales)));
             const int64_t zp_bytes = static_cast<int64_t>(q.zero_points.size());
-            if (!opt_.symmetric) out.push_back(make_tensor(t.name + "_zero_points", DataType::UINT8, {zp_bytes}, std::move(q.zero_points)));
+            if (!opt_.symmetric) out.push_back(onnx::owned_tensor(t.name + "_zero_points", DataType::UINT8, {zp_bytes}, std::move(q.zero_points)));
         } else {
             Quantized q = quantize_rows(w, rows, cols, bs, opt_.symmetric);
             const DataType qtype = opt_.symmetric ? DataType::INT4 : DataType::UINT4;
-            out.push_back(make_tensor(t.name + "_Q4", qtype, t.dims, std::move(q.data)));
-            out.push_back(make_tensor(t.name + "_scales", DataType::FLOAT, {rows, kb}, as_bytes(q.scales)));
-            if (!opt_.symmetric) out.push_back(make_tensor(t.name + "_zero_points", qtype, {rows, kb}, std::move(q.zero_points)));
+            out.push_back(onnx::owned_tensor(t.name + "_Q4", qtype, t.dims, std::move(q.data)));
+            out.push_back(onnx::owned_tensor(t.name + "_scales", DataType::FLOAT, {rows, kb}, as_bytes(q.scales)));
+            if (!opt_.symmetric) out.push_back(onnx::owned_tensor(t.name + "_zero_points", qtype, {rows, kb}, std::move(q.zero_points)));
         }
         done_ += t.nbytes();
         if (opt_.progress) opt_.progress(done_, total_);
@@ -365,10 +348,10 @@ private:
         out.op_type = "MatMulNBits";
         out.domain = kMs;
         // onnx.helper.make_node's order: attribute names sorted (capitals first).
-        out.attributes = {attr_int("K", K), attr_int("N", N)};
-        if (opt_.accuracy_level) out.attributes.push_back(attr_int("accuracy_level", *opt_.accuracy_level));
-        out.attributes.push_back(attr_int("bits", 4));
-        out.attributes.push_back(attr_int("block_size", opt_.block_size));
+        out.attributes = {onnx::int_attribute("K", K), onnx::int_attribute("N", N)};
+        if (opt_.accuracy_level) out.attributes.push_back(onnx::int_attribute("accuracy_level", *opt_.accuracy_level));
+        out.attributes.push_back(onnx::int_attribute("bits", 4));
+        out.attributes.push_back(onnx::int_attribute("block_size", opt_.block_size));
         return out;
     }
 
@@ -386,7 +369,7 @@ private:
         out.name = n.name.empty() ? "" : n.name + "_Q4";
         out.op_type = "GatherBlockQuantized";
         out.domain = kMs;
-        out.attributes = {attr_int("block_size", opt_.block_size), attr_int("gather_axis", gather_axis), attr_int("quantize_axis", 1)};
+        out.attributes = {onnx::int_attribute("block_size", opt_.block_size), onnx::int_attribute("gather_axis", gather_axis), onnx::int_attribute("quantize_axis", 1)};
         return out;
     }
 
