@@ -22,7 +22,7 @@ void add_serve(CLI::App& app) {
     server::ServerOptions& o = a->opts;
     SchedulerOptions& s = o.pool.scheduler;
     CLI::App* c = app.add_subcommand("serve", "serve an OpenAI-compatible API (chat, completions, streaming) with continuous batching");
-    c->add_option("-m,--model", o.models, "GGUF file or folder of them; repeatable; the request's \"model\" is the file name without .gguf "
+    c->add_option("-m,--model", o.models, "GGUF file or folder of them, or an ONNX model folder; repeatable; the request's \"model\" is the file name without .gguf (an ONNX folder's name) "
                                           "(default: the installed SmolLM2-135M-Instruct)");
     c->add_option("--embedding-model", o.embedding_models, "HF encoder model folder for /v1/embeddings (repeatable; named by its folder)");
     c->add_option("--host", o.host, "address to listen on")->capture_default_str();

@@ -65,11 +65,14 @@ ModelPool::ModelPool(const std::vector<std::string>& paths, const PoolOptions& o
     std::vector<std::string> files;
     for (const std::string& p : paths) {
         std::error_code ec;
-        if (fs::is_directory(p, ec)) {
+        const bool onnx_folder = fs::exists(fs::path(p) / "onnx" / "model.onnx", ec) || fs::exists(fs::path(p) / "model.onnx", ec);
+        if (fs::is_directory(p, ec) && onnx_folder) {
+            files.push_back(p);  // one ONNX model, named by its folder
+        } else if (fs::is_directory(p, ec)) {
             std::vector<std::string> found;
             for (const auto& e : fs::directory_iterator(p, ec))
                 if (e.path().extension() == ".gguf") found.push_back(e.path().string());
-            if (found.empty()) fail("model folder ", p, " holds no .gguf file");
+            if (found.empty()) fail("model folder ", p, " holds no .gguf file (nor onnx/model.onnx)");
             std::sort(found.begin(), found.end());
             files.insert(files.end(), found.begin(), found.end());
         } else {
@@ -78,7 +81,8 @@ ModelPool::ModelPool(const std::vector<std::string>& paths, const PoolOptions& o
         }
     }
     for (const std::string& f : files) {
-        const std::string name = fs::path(f).stem().string();
+        const fs::path path = fs::path(f).filename().empty() ? fs::path(f).parent_path() : fs::path(f);  // "dir/" names dir
+        const std::string name = path.stem().string();
         if (std::any_of(models_.begin(), models_.end(), [&](const Slot& s) { return s.entry.name == name; }))
             fail("two models are named '", name, "' (", f, "): rename one file");
         Slot s;
