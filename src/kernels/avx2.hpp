@@ -2,6 +2,8 @@
 // The AVX2 kernels (avx2_*.cpp, built with -mavx2 -mfma -mf16c); same contracts as scalar.hpp.
 #include <cstdint>
 
+#include "kernels/kernels.hpp"
+
 namespace lmx::kernels::avx2 {
 
 void quantize_row_f16(const float* x, void* y, int64_t n);
@@ -31,5 +33,9 @@ void exp_det(int64_t n, const float* x, float* y);
 
 float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
+
+// avx2_matmul.cpp
+void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);
+void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 
 }  // namespace lmx::kernels::avx2

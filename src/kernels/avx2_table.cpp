@@ -13,6 +13,8 @@ void add_avx2_kernels(Table& t) {
     t.dot_f16_f32 = avx2::dot_f16_f32;
     t.axpy_f16 = avx2::axpy_f16;
     t.exp_det = avx2::exp_det;  // exact: the deterministic tables keep it
+    t.rows_times_matrix_f32 = avx2::rows_times_matrix_f32;
+    t.dot_u4_f32 = avx2::dot_u4_f32;
 
     t.weight[static_cast<int>(DType::F32)].vec_dot = avx2::vec_dot_f32;
     t.weight[static_cast<int>(DType::F16)].vec_dot = avx2::vec_dot_f16;

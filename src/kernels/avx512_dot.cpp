@@ -18,6 +18,8 @@ namespace lmx::kernels::avx512 {
 
 float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);  // avx512_attention.cpp
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
+void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);  // avx512_matmul.cpp
+void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 
 // Blocks go in fours: their 8 fp16 scales sit at fixed offsets inside 64-128 bytes, so
 // a few wide loads, one or two permutes and one vcvtph2ps fetch them all (converting per
@@ -213,6 +215,8 @@ namespace lmx::kernels {
 void add_avx512_kernels(Table& t) {
     t.dot_f16_f32 = avx512::dot_f16_f32;
     t.axpy_f16 = avx512::axpy_f16;
+    t.rows_times_matrix_f32 = avx512::rows_times_matrix_f32;
+    t.dot_u4_f32 = avx512::dot_u4_f32;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx512::q4_1_q8_1;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx512::q4_1_q8_1_rows;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx512::q8_0_q8_0;

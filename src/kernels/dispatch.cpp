@@ -60,6 +60,8 @@ static Table build_deterministic(Isa isa) {
     for (int i = 0; i < kMaxDType; i++) t.weight[i] = scalar.weight[i];
     t.dot_f16_f32 = dot_f16_f32_lanes8;  // a fixed order SIMD can follow
     t.axpy_f16 = scalar.axpy_f16;
+    t.rows_times_matrix_f32 = scalar.rows_times_matrix_f32;  // SIMD sums in another order
+    t.dot_u4_f32 = scalar.dot_u4_f32;
 #if LMX_KERNELS_X86
     if (isa == Isa::avx2 || isa == Isa::avx512) add_avx2_deterministic_kernels(t);
     if (isa == Isa::avx512) add_avx512_deterministic_kernels(t);

@@ -44,6 +44,27 @@ using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
 // y[i] = det_exp(x[i]) (base/det_math.hpp) with its exact bits on every ISA; x == y allowed.
 using ExpRowFn = void (*)(int64_t n, const float* x, float* y);
 
+// f32 matrix product, rows of a against a column range of b: y[r·n + c] = Σ_i a[r·k + i] ·
+// b[i·n + c] for r < m and c in [c0, c1), with a m × k, b k × n and y m × n, all row-major
+// and dense. Every element sums i ascending (the scalar table: multiply, then add).
+using RowsTimesMatrixF32Fn = void (*)(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y,
+                                      int64_t c0, int64_t c1);
+// onnxruntime's MatMulNBits 4-bit weights: a weight row of k values as blocks of
+// block_size (a power of 2 >= 16; the last block may be partial, its bytes padded), two
+// values a byte, low nibble first; block j is (q - z_j) · scales[j] with z_j nibble j of zp
+// (low nibble first) or 8 when zp is nullptr. Weight row c starts at q + c·q_stride,
+// scales + c·scales_stride, zp + c·zp_stride.
+struct U4Weights {
+    const uint8_t* q;
+    const float* scales;
+    const uint8_t* zp;
+    int64_t q_stride, scales_stride, zp_stride;
+};
+// out[r·nw + c] = weight row c · a[r] for c < nw and r < nr (both <= kMaxDotRows): each
+// weight vector is unpacked once for all rows, each activation vector loaded once for
+// all weight rows.
+using DotU4F32Fn = void (*)(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
+
 constexpr int kMaxDType = 40;
 
 struct WeightKernels {
@@ -59,6 +80,8 @@ struct Table {
     DotF16F32Fn dot_f16_f32 = nullptr;
     AxpyF16Fn axpy_f16 = nullptr;
     ExpRowFn exp_det = nullptr;  // deterministic exp, every table
+    RowsTimesMatrixF32Fn rows_times_matrix_f32 = nullptr;
+    DotU4F32Fn dot_u4_f32 = nullptr;
 };
 
 std::vector<Isa> available_isas();  // scalar first, then what this CPU runs

@@ -16,8 +16,13 @@ template <UnaryKind K>
 static ops::OpPtr make_unary(const NodeContext&) { return ops::nd::unary(K); }
 
 // Ops whose one attribute is `alpha`, with its default.
-template <UnaryKind K, float Alpha>
-static ops::OpPtr make_alpha(const NodeContext& n) { return ops::nd::unary(K, {n.get_float("alpha", Alpha), 0}); }
+// Activations with one attribute, alpha, and its default (no float template parameters:
+// clang 14, the sanitizer build's compiler, lacks them).
+static ops::OpPtr with_alpha(const NodeContext& n, UnaryKind k, float fallback) { return ops::nd::unary(k, {n.get_float("alpha", fallback), 0}); }
+static ops::OpPtr make_leaky_relu(const NodeContext& n) { return with_alpha(n, UnaryKind::leaky_relu, 0.01f); }
+static ops::OpPtr make_elu(const NodeContext& n) { return with_alpha(n, UnaryKind::elu, 1.0f); }
+static ops::OpPtr make_celu(const NodeContext& n) { return with_alpha(n, UnaryKind::celu, 1.0f); }
+static ops::OpPtr make_thresholded_relu(const NodeContext& n) { return with_alpha(n, UnaryKind::thresholded_relu, 1.0f); }
 
 static ops::OpPtr make_selu(const NodeContext& n) {
     return ops::nd::unary(UnaryKind::selu, {n.get_float("alpha", 1.67326319217681884765625f), n.get_float("gamma", 1.05070102214813232421875f)});
@@ -96,10 +101,10 @@ static constexpr Entry kEntries[] = {
     {"", "Floor", make_unary<UnaryKind::floor>},
     {"", "Ceil", make_unary<UnaryKind::ceil>},
     {"", "Round", make_unary<UnaryKind::round>},
-    {"", "LeakyRelu", make_alpha<UnaryKind::leaky_relu, 0.01f>},
-    {"", "Elu", make_alpha<UnaryKind::elu, 1.0f>},
-    {"", "Celu", make_alpha<UnaryKind::celu, 1.0f>},
-    {"", "ThresholdedRelu", make_alpha<UnaryKind::thresholded_relu, 1.0f>},
+    {"", "LeakyRelu", make_leaky_relu},
+    {"", "Elu", make_elu},
+    {"", "Celu", make_celu},
+    {"", "ThresholdedRelu", make_thresholded_relu},
     {"", "Selu", make_selu},
     {"", "HardSigmoid", make_hard_sigmoid},
     {"", "HardSwish", make_unary<UnaryKind::hard_swish>},

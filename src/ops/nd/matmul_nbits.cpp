@@ -79,9 +79,9 @@ private:
         return static_cast<float>((byte >> (bit % 8)) & ((1 << p_.bits) - 1));
     }
 
-    // Row n of the weights dequantized into w[0, K): first every value unpacked into
-    // u[0, K) as a byte, then each block converted; both loops are simple enough for the
-    // compiler to vectorize, which matters since decoding spends most of its time here.
+    // Row n of the weights dequantized into w[0, K) (2 and 8 bits, and zero points of A's
+    // type; run_u4 takes the rest): first every value unpacked into u[0, K) as a byte,
+    // then each block converted; both loops are simple enough for the compiler to vectorize.
     template <class T>
     void dequantize_row(const uint8_t* b, const T* scales, const Tensor* zp, int64_t n, float* w, uint8_t* u) const {
         const uint8_t* q = b + n * blocks_ * blob_;  // the row's blocks, each blob_ bytes (K padded to whole blocks)
@@ -123,6 +123,10 @@ private:
         const Tensor* zp = present(in, 3) ? &in[3] : nullptr;
         const T* bias = present(in, 5) ? in[5].as<T>() : nullptr;
         T* y = out.as<T>();
+        if (p_.bits == 4 && (!zp || zp->dtype == DType::U8)) {
+            run_u4<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
+            return;
+        }
         const kernels::VecDotFn dot = ctx.kernels.weight[static_cast<int>(DType::F32)].vec_dot;
         // Tasks are tiles of columns: each dequantizes its rows of B once into f32 and
         // dots them with every row of A, which it reads once per tile. A few rows of A
@@ -142,6 +146,52 @@ private:
                         if (bias) v += static_cast<float>(static_cast<Compute<T>>(bias[j]));
                         y[r * n + j] = static_cast<T>(v);
                     }
+            }
+        });
+    }
+
+    // 4-bit weights with packed zero points (or none), the common export: the kernel
+    // table's dot unpacks the weights straight from their bytes, once per group of up to
+    // four rows of A, and (with more rows than that) dots four weight rows at a time, so
+    // each A vector read serves four. Tasks are tiles of columns: 16 when decoding; 64 for
+    // more rows, whose packed weights (64 × K/2 bytes) stay in cache while each group of A
+    // rows passes over them.
+    template <class T>
+    void run_u4(graph::ExecContext& ctx, const float* a, int64_t m, const uint8_t* b, const T* scales, const uint8_t* zp, const T* bias,
+                T* y) const {
+        const int64_t k = p_.k, n = p_.n;
+        const int64_t tile = m <= kernels::kMaxDotRows ? 16 : 64;
+        const int64_t cols = m <= kernels::kMaxDotRows ? 1 : kernels::kMaxDotRows;  // weight rows a kernel call
+        parallel_for(ctx, (n + tile - 1) / tile, [&](int64_t lo, int64_t hi) {
+            std::vector<float> tile_scales;  // the tile's scales as f32 (half types only)
+            for (int64_t t = lo; t < hi; t++) {
+                const int64_t n0 = t * tile, n1 = std::min(n, n0 + tile);
+                const float* s = nullptr;
+                if constexpr (std::is_same_v<T, float>) {
+                    s = scales + n0 * blocks_;
+                } else {
+                    tile_scales.resize(static_cast<size_t>((n1 - n0) * blocks_));
+                    for (size_t i = 0; i < tile_scales.size(); i++)
+                        tile_scales[i] = static_cast<float>(static_cast<Compute<T>>(scales[n0 * blocks_ + static_cast<int64_t>(i)]));
+                    s = tile_scales.data();
+                }
+                for (int64_t r0 = 0; r0 < m; r0 += kernels::kMaxDotRows) {
+                    const int nr = static_cast<int>(std::min<int64_t>(kernels::kMaxDotRows, m - r0));
+                    const float* rows[kernels::kMaxDotRows];
+                    for (int r = 0; r < nr; r++) rows[r] = a + (r0 + r) * k;
+                    for (int64_t j0 = n0; j0 < n1; j0 += cols) {
+                        const int nw = static_cast<int>(std::min(cols, n1 - j0));
+                        const kernels::U4Weights w{b + j0 * blocks_ * blob_, s + (j0 - n0) * blocks_, zp ? zp + j0 * zp_row_bytes_ : nullptr,
+                                                   blocks_ * blob_, blocks_, zp_row_bytes_};
+                        float v[kernels::kMaxDotRows * kernels::kMaxDotRows];
+                        ctx.kernels.dot_u4_f32(k, p_.block_size, w, nw, rows, nr, v);
+                        for (int c = 0; c < nw; c++) {
+                            const int64_t j = j0 + c;
+                            const float bj = bias ? static_cast<float>(static_cast<Compute<T>>(bias[j])) : 0.0f;
+                            for (int r = 0; r < nr; r++) y[(r0 + r) * n + j] = static_cast<T>(bias ? v[r * nw + c] + bj : v[r * nw + c]);
+                        }
+                    }
+                }
             }
         });
     }

@@ -8,7 +8,8 @@ namespace {
 
 // y[c0, c1) of one output row = Σ_k a[k] · b[k, c0..c1), k ascending: each output
 // element sums in the same order however the work is split, and the inner loop runs
-// along b's contiguous rows.
+// along b's contiguous rows. f32 goes to the kernel table's rows_times_matrix_f32 instead
+// (the same sums in its scalar version).
 template <class T>
 void row_times_matrix(const T* a, const T* b, T* y, int64_t k, int64_t n, int64_t c0, int64_t c1) {
     using C = Compute<T>;
@@ -72,19 +73,37 @@ private:
         const T* a = in[0].as<T>();
         const T* b = in[1].as<T>();
         T* y = out.as<T>();
-        // Tasks: (batch, row, column chunk), so a single row (decode) still splits across threads.
-        const int64_t chunk = 512;
-        const int64_t chunks = (n + chunk - 1) / chunk;
-        const int64_t tasks = static_cast<int64_t>(a_off.size()) * m * chunks;
-        parallel_for(ctx, tasks, [&](int64_t lo, int64_t hi) {
-            for (int64_t t = lo; t < hi; t++) {
-                const int64_t c = t % chunks, row = t / chunks % m, bi = t / chunks / m;
-                const T* arow = a + a_off[static_cast<size_t>(bi)] * m * k + row * k;
-                const T* bmat = b + b_off[static_cast<size_t>(bi)] * k * n;
-                T* yrow = y + (bi * m + row) * n;
-                row_times_matrix(arow, bmat, yrow, k, n, c * chunk, std::min(n, (c + 1) * chunk));
-            }
-        });
+        if constexpr (std::is_same_v<T, float>) {
+            // Tasks: (batch, group of up to 16 rows, 256-column chunk). The kernel passes
+            // over the chunk of b once per four rows, from L2 after the first; a single row
+            // (decode) still splits across threads by chunks.
+            const int64_t group = 16, groups = (m + group - 1) / group;
+            const int64_t chunk = 256, chunks = (n + chunk - 1) / chunk;
+            const int64_t tasks = static_cast<int64_t>(a_off.size()) * groups * chunks;
+            parallel_for(ctx, tasks, [&](int64_t lo, int64_t hi) {
+                for (int64_t t = lo; t < hi; t++) {
+                    const int64_t c = t % chunks, r0 = t / chunks % groups * group, bi = t / chunks / groups;
+                    const float* arows = a + a_off[static_cast<size_t>(bi)] * m * k + r0 * k;
+                    const float* bmat = b + b_off[static_cast<size_t>(bi)] * k * n;
+                    ctx.kernels.rows_times_matrix_f32(std::min(group, m - r0), k, n, arows, bmat, y + (bi * m + r0) * n, c * chunk,
+                                                      std::min(n, (c + 1) * chunk));
+                }
+            });
+        } else {
+            // Tasks: (batch, row, column chunk), so a single row still splits across threads.
+            const int64_t chunk = 512;
+            const int64_t chunks = (n + chunk - 1) / chunk;
+            const int64_t tasks = static_cast<int64_t>(a_off.size()) * m * chunks;
+            parallel_for(ctx, tasks, [&](int64_t lo, int64_t hi) {
+                for (int64_t t = lo; t < hi; t++) {
+                    const int64_t c = t % chunks, row = t / chunks % m, bi = t / chunks / m;
+                    const T* arow = a + a_off[static_cast<size_t>(bi)] * m * k + row * k;
+                    const T* bmat = b + b_off[static_cast<size_t>(bi)] * k * n;
+                    T* yrow = y + (bi * m + row) * n;
+                    row_times_matrix(arow, bmat, yrow, k, n, c * chunk, std::min(n, (c + 1) * chunk));
+                }
+            });
+        }
     }
 };
 

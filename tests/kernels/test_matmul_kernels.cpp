@@ -1,0 +1,162 @@
+// The ONNX matrix product kernels: every ISA against the scalar reference (float sums in
+// another order: within 1e-5 of the sum of absolute products), and the deterministic
+// tables bit for bit.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "kernels/kernels.hpp"
+#include "random_rows.hpp"
+
+using namespace lmx;
+using namespace lmx::kernels;
+
+namespace {
+
+struct MatmulCase {
+    int64_t m, k, n, c0, c1;
+};
+
+// Row counts around the 4-row groups, k around the 256-row blocks (and 0), n around the
+// 8/16-lane vectors and 32/64-column tiles; SmolLM2's 576 × 1536 and a column range.
+constexpr MatmulCase kMatmulCases[] = {
+    {1, 1, 1, 0, 1},       {1, 7, 5, 0, 5},       {2, 3, 17, 0, 17},     {3, 300, 33, 0, 33},   {4, 257, 100, 0, 100},
+    {5, 64, 70, 3, 69},    {9, 513, 129, 0, 129}, {1, 576, 1536, 0, 1536}, {6, 576, 1536, 512, 1024}, {2, 0, 9, 0, 9},
+};
+
+struct U4Case {
+    int64_t k, block_size;
+    bool zp;
+};
+
+// Partial last blocks (k not a multiple of the block), chunk tails of 16 and 48 weights,
+// SmolLM2's widths.
+constexpr U4Case kU4Cases[] = {{16, 16, false}, {40, 16, true},  {48, 32, true},   {100, 64, false}, {576, 32, true},
+                               {576, 128, false}, {1536, 64, true}, {1000, 128, true}, {4096, 32, false}};
+
+// kMaxDotRows weight rows (each row's bytes, scales and zero points one after another)
+// and as many activation rows.
+struct U4Rows {
+    std::vector<uint8_t> q, zp;
+    std::vector<float> scales;
+    std::vector<std::vector<float>> a;
+    std::vector<const float*> rows;
+    double abs_dot[kMaxDotRows][kMaxDotRows] = {};  // [activation row][weight row]: sum |w_i a_i|
+    int64_t row_bytes = 0, blocks = 0, zp_bytes = 0;
+
+    U4Weights weights() const {
+        return {q.data(), scales.data(), zp.empty() ? nullptr : zp.data(), row_bytes, blocks, zp_bytes};
+    }
+};
+
+// Weight value i of weight row c, zero point subtracted, times its scale.
+double u4_weight(const U4Rows& u, const U4Case& c, int row, int64_t i) {
+    const int64_t blk = i / c.block_size, j = i % c.block_size;
+    const int z = c.zp ? (u.zp[static_cast<size_t>(row * u.zp_bytes + blk / 2)] >> (blk % 2 * 4)) & 0xF : 8;
+    const int qv = (u.q[static_cast<size_t>(row * u.row_bytes + blk * c.block_size / 2 + j / 2)] >> (j % 2 * 4)) & 0xF;
+    return double{u.scales[static_cast<size_t>(row * u.blocks + blk)]} * (qv - z);
+}
+
+U4Rows make_u4(const U4Case& c, std::mt19937& rng) {
+    U4Rows u;
+    u.blocks = (c.k + c.block_size - 1) / c.block_size;
+    u.row_bytes = u.blocks * c.block_size / 2;
+    u.zp_bytes = c.zp ? (u.blocks + 1) / 2 : 0;
+    std::uniform_int_distribution<int> byte(0, 255);
+    u.q.resize(static_cast<size_t>(kMaxDotRows * u.row_bytes));
+    for (uint8_t& b : u.q) b = static_cast<uint8_t>(byte(rng));
+    u.zp.resize(static_cast<size_t>(kMaxDotRows * u.zp_bytes));
+    for (uint8_t& b : u.zp) b = static_cast<uint8_t>(byte(rng));
+    u.scales = test::random_floats(kMaxDotRows * u.blocks, rng, 0.05f);
+    for (int r = 0; r < kMaxDotRows; r++) u.a.push_back(test::random_floats(c.k, rng));
+    for (int r = 0; r < kMaxDotRows; r++)
+        for (int w = 0; w < kMaxDotRows; w++)
+            for (int64_t i = 0; i < c.k; i++) u.abs_dot[r][w] += std::fabs(u4_weight(u, c, w, i) * u.a[static_cast<size_t>(r)][static_cast<size_t>(i)]);
+    for (const auto& r : u.a) u.rows.push_back(r.data());
+    return u;
+}
+
+std::vector<float> run_matmul(const Table& t, const MatmulCase& c, const std::vector<float>& a, const std::vector<float>& b) {
+    std::vector<float> y(static_cast<size_t>(c.m * c.n), -1.0f);  // outside [c0, c1) must stay -1
+    t.rows_times_matrix_f32(c.m, c.k, c.n, a.data(), b.data(), y.data(), c.c0, c.c1);
+    return y;
+}
+
+std::string label(const MatmulCase& c) {
+    return "m=" + std::to_string(c.m) + " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n) + " columns " +
+           std::to_string(c.c0) + ".." + std::to_string(c.c1);
+}
+
+std::string label(const U4Case& c, int nw, int nr) {
+    return "k=" + std::to_string(c.k) + " block " + std::to_string(c.block_size) + (c.zp ? " zp" : "") + ", " + std::to_string(nw) +
+           " weight rows × " + std::to_string(nr);
+}
+
+}  // namespace
+
+TEST(MatmulKernels, RowsTimesMatrixMatchesScalar) {
+    const Table& scalar = table(Isa::scalar);
+    std::mt19937 rng(11);
+    for (const MatmulCase& c : kMatmulCases) {
+        const std::vector<float> a = test::random_floats(c.m * c.k, rng), b = test::random_floats(c.k * c.n, rng);
+        const std::vector<float> want = run_matmul(scalar, c, a, b);
+        for (Isa isa : available_isas()) {
+            const std::vector<float> got = run_matmul(table(isa), c, a, b);
+            const std::vector<float> det = run_matmul(deterministic_table(isa), c, a, b);
+            for (int64_t r = 0; r < c.m; r++)
+                for (int64_t j = 0; j < c.n; j++) {
+                    const size_t at = static_cast<size_t>(r * c.n + j);
+                    if (j < c.c0 || j >= c.c1) {
+                        ASSERT_EQ(got[at], -1.0f) << isa_name(isa) << " " << label(c) << " wrote column " << j;
+                        continue;
+                    }
+                    double abs_sum = 0;
+                    for (int64_t i = 0; i < c.k; i++) abs_sum += std::fabs(double{a[static_cast<size_t>(r * c.k + i)]} * b[static_cast<size_t>(i * c.n + j)]);
+                    ASSERT_NEAR(got[at], want[at], 1e-5 * abs_sum) << isa_name(isa) << " " << label(c) << " at " << r << ", " << j;
+                    ASSERT_EQ(std::memcmp(&det[at], &want[at], 4), 0) << "deterministic " << isa_name(isa) << " " << label(c);
+                }
+        }
+    }
+}
+
+TEST(MatmulKernels, DotU4MatchesScalar) {
+    const Table& scalar = table(Isa::scalar);
+    std::mt19937 rng(12);
+    for (const U4Case& c : kU4Cases) {
+        const U4Rows u = make_u4(c, rng);
+        for (int nw = 1; nw <= kMaxDotRows; nw++)
+            for (int nr = 1; nr <= kMaxDotRows; nr++) {
+                float want[kMaxDotRows * kMaxDotRows];
+                scalar.dot_u4_f32(c.k, c.block_size, u.weights(), nw, u.rows.data(), nr, want);
+                for (Isa isa : available_isas()) {
+                    float got[kMaxDotRows * kMaxDotRows], det[kMaxDotRows * kMaxDotRows];
+                    table(isa).dot_u4_f32(c.k, c.block_size, u.weights(), nw, u.rows.data(), nr, got);
+                    deterministic_table(isa).dot_u4_f32(c.k, c.block_size, u.weights(), nw, u.rows.data(), nr, det);
+                    for (int r = 0; r < nr; r++)
+                        for (int w = 0; w < nw; w++) {
+                            const int at = r * nw + w;
+                            EXPECT_NEAR(got[at], want[at], 1e-5 * u.abs_dot[r][w]) << isa_name(isa) << " " << label(c, nw, nr) << " at " << r << ", " << w;
+                            EXPECT_EQ(std::memcmp(&det[at], &want[at], 4), 0) << "deterministic " << isa_name(isa) << " " << label(c, nw, nr);
+                        }
+                }
+            }
+    }
+}
+
+// The scalar reference itself against a double-precision dot of the dequantized weights.
+TEST(MatmulKernels, DotU4ScalarMatchesDequantizedDot) {
+    std::mt19937 rng(13);
+    for (const U4Case& c : kU4Cases) {
+        const U4Rows u = make_u4(c, rng);
+        float got[kMaxDotRows * kMaxDotRows];
+        table(Isa::scalar).dot_u4_f32(c.k, c.block_size, u.weights(), kMaxDotRows, u.rows.data(), kMaxDotRows, got);
+        for (int r = 0; r < kMaxDotRows; r++)
+            for (int w = 0; w < kMaxDotRows; w++) {
+                double want = 0;
+                for (int64_t i = 0; i < c.k; i++) want += u4_weight(u, c, w, i) * u.a[static_cast<size_t>(r)][static_cast<size_t>(i)];
+                EXPECT_NEAR(got[r * kMaxDotRows + w], want, 1e-6 * u.abs_dot[r][w] + 1e-30) << label(c, kMaxDotRows, kMaxDotRows);
+            }
+    }
+}
