@@ -1,6 +1,7 @@
 // `lmx inspect model.onnx`: the graph's inputs/outputs with dtypes and symbolic dims,
 // opset imports, producer, op histogram, initializer bytes by dtype, external data
-// files, and warnings about static shapes (formats/onnx_summary.hpp builds the report).
+// files, the ops lmx cannot run yet, and warnings about static shapes
+// (formats/onnx_summary.hpp builds the report).
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,7 @@
 
 #include "formats/onnx.hpp"
 #include "formats/onnx_summary.hpp"
+#include "models/onnx/onnx_import.hpp"
 
 namespace lmx::cli {
 
@@ -20,6 +22,7 @@ void inspect_onnx(const std::string& path, bool as_json, json out) {
     json s = onnx::summarize(m);
     s["load_ms"] = ms;
     if (out.contains("sha256")) s["sha256"] = out["sha256"];
+    s["lmx_unsupported_ops"] = models::unsupported_ops(m.graph);
     if (as_json) {
         std::printf("%s\n", s.dump(1).c_str());
         return;
@@ -57,6 +60,13 @@ void inspect_onnx(const std::string& path, bool as_json, json out) {
     if (!m.functions.empty()) {
         std::printf("local functions:");
         for (const json& f : s["local_functions"]) std::printf(" %s", f.get<std::string>().c_str());
+        std::printf("\n");
+    }
+    if (s["lmx_unsupported_ops"].empty()) {
+        std::printf("lmx runs every op of the main graph\n");
+    } else {
+        std::printf("ops lmx does not run yet:");
+        for (const auto& [op, n] : s["lmx_unsupported_ops"].items()) std::printf(" %s (%lld)", op.c_str(), n.get<long long>());
         std::printf("\n");
     }
     for (const json& w : s["warnings"]) std::fprintf(stderr, "warning: %s\n", w.get<std::string>().c_str());

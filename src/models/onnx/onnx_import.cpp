@@ -25,11 +25,16 @@ static std::string op_label(const onnx::Node& n) {
     return standard_domain(n.domain) ? n.op_type : n.domain + "." + n.op_type;
 }
 
-// Every op the model uses that lmx lacks, with its node count, as one message.
-static void check_supported(const onnx::Graph& g) {
+std::map<std::string, int> unsupported_ops(const onnx::Graph& g) {
     std::map<std::string, int> missing;
     for (const onnx::Node& n : g.nodes)
         if (n.op_type != "Constant" && !find_entry(n)) missing[op_label(n)]++;
+    return missing;
+}
+
+// Every op the model uses that lmx lacks, with its node count, as one message.
+static void check_supported(const onnx::Graph& g) {
+    const std::map<std::string, int> missing = unsupported_ops(g);
     if (missing.empty()) return;
     std::string list;
     for (const auto& [op, count] : missing)

@@ -4,6 +4,7 @@
 // node one op from the family tables (node_context.hpp). The graph is dynamic: shapes
 // are inferred as it runs. A model using ops lmx lacks fails to import with the full
 // list of them, not just the first.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,5 +21,9 @@ struct OnnxGraph {
 };
 
 std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model);
+
+// The ops of the main graph lmx has no importer for ("com.microsoft.X" outside the
+// standard domain), with their node counts.
+std::map<std::string, int> unsupported_ops(const onnx::Graph& g);
 
 }  // namespace lmx::models
