@@ -6,6 +6,7 @@
 
 #include "base/error.hpp"
 #include "models/onnx/node_context.hpp"
+#include "ops/nd/matmul_nd.hpp"
 
 namespace lmx::models {
 
@@ -110,6 +111,35 @@ static graph::ValueId add_constant_node(OnnxGraph& out, const onnx::Node& n) {
     fail("a Constant without a supported value attribute (value, value_float(s), value_int(s))");
 }
 
+// Transpose nodes swapping the last two dims whose only reader is a MatMul's b: the
+// MatMul reads the untransposed tensor instead (matmul with trans_b), so attention's
+// k-transpose of the whole cache is never copied. Returns, per such MatMul node, the
+// index of the Transpose it absorbs.
+static std::map<size_t, size_t> transposes_into_matmul(const onnx::Graph& g) {
+    std::map<std::string, size_t> producer;
+    std::map<std::string, int> readers;
+    for (size_t i = 0; i < g.nodes.size(); i++) {
+        for (const std::string& in : g.nodes[i].inputs) readers[in]++;
+        for (const std::string& out : g.nodes[i].outputs) producer[out] = i;
+    }
+    for (const onnx::ValueInfo& o : g.outputs) readers[o.name]++;
+    std::map<size_t, size_t> fused;
+    for (size_t i = 0; i < g.nodes.size(); i++) {
+        const onnx::Node& mm = g.nodes[i];
+        if (mm.op_type != "MatMul" || !standard_domain(mm.domain) || mm.inputs.size() != 2) continue;
+        auto p = producer.find(mm.inputs[1]);
+        if (p == producer.end() || readers[mm.inputs[1]] != 1) continue;
+        const onnx::Node& t = g.nodes[p->second];
+        const onnx::Attribute* perm = t.attribute("perm");
+        if (t.op_type != "Transpose" || !standard_domain(t.domain) || !perm || perm->ints.size() < 2) continue;
+        const size_t r = perm->ints.size();
+        bool swap_last = perm->ints[r - 1] == static_cast<int64_t>(r - 2) && perm->ints[r - 2] == static_cast<int64_t>(r - 1);
+        for (size_t d = 0; d + 2 < r; d++) swap_last = swap_last && perm->ints[d] == static_cast<int64_t>(d);
+        if (swap_last) fused[i] = p->second;
+    }
+    return fused;
+}
+
 std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
     auto out = std::make_unique<OnnxGraph>();
     out->file = std::move(model);
@@ -132,11 +162,22 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
         for (const onnx::Dim& d : in.type.shape) dims.push_back(d.value && *d.value >= 0 ? *d.value : graph::kAnyDim);
         ids[in.name] = ir.add_input(in.name, dtype, std::move(dims));
     }
-    for (const onnx::Node& n : g.nodes) {
+    const std::map<size_t, size_t> fused = transposes_into_matmul(g);
+    std::vector<bool> absorbed(g.nodes.size(), false);
+    for (const auto& [mm, t] : fused) absorbed[t] = true;
+    for (size_t ni = 0; ni < g.nodes.size(); ni++) {
+        const onnx::Node& n = g.nodes[ni];
+        if (absorbed[ni]) continue;  // its MatMul reads the untransposed input
         const std::string label = "node " + shown(n.name.empty() ? (n.outputs.empty() ? "" : n.outputs[0]) : n.name) + " (" + op_label(n) + ")";
         try {
             if (n.op_type == "Constant" && standard_domain(n.domain)) {
                 ids[n.outputs.at(0)] = add_constant_node(*out, n);
+                continue;
+            }
+            if (auto f = fused.find(ni); f != fused.end()) {
+                auto b = ids.find(g.nodes[f->second].inputs.at(0)), a = ids.find(n.inputs[0]);
+                if (a == ids.end() || b == ids.end()) fail("an input is not produced by an earlier node or the graph inputs");
+                ids[n.outputs.at(0)] = ir.add_dynamic_node(ops::nd::matmul(true), {a->second, b->second}, n.outputs).at(0);
                 continue;
             }
             std::vector<graph::ValueId> inputs;

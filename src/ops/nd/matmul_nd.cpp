@@ -29,9 +29,11 @@ void row_times_matrix(const T* a, const T* b, T* y, int64_t k, int64_t n, int64_
     }
 }
 
+// With trans_b, b is [..., N, K] (the importer folds a Transpose of b's last two dims
+// into the product, so the transposed copy is never made): y = Σ_k a[m, k] · b[n, k].
 class MatMulNd final : public NamedOp {
 public:
-    MatMulNd() : NamedOp("MatMul") {}
+    explicit MatMulNd(bool trans_b) : NamedOp(trans_b ? "MatMul(transB)" : "MatMul"), trans_b_(trans_b) {}
 
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 2, 2);
@@ -40,13 +42,14 @@ public:
         const Dims& a = in[0]->dims;
         const Dims& b = in[1]->dims;
         require(!a.empty() && !b.empty(), "inputs must have at least one dim");
-        const int64_t ka = a.back(), kb = b.size() == 1 ? b[0] : b[b.size() - 2];
-        require(ka == kb, "inner dims differ: ", graph::dims_to_string(a), " × ", graph::dims_to_string(b));
+        require(!trans_b_ || b.size() >= 2, "a transposed b must have at least two dims");
+        const int64_t ka = a.back(), kb = trans_b_ ? b.back() : b.size() == 1 ? b[0] : b[b.size() - 2];
+        require(ka == kb, "inner dims differ: ", graph::dims_to_string(a), " × ", graph::dims_to_string(b), trans_b_ ? " (transposed)" : "");
         Dims batch = broadcast(Dims(a.begin(), a.end() - std::min<long>(2, static_cast<long>(a.size()))),
                                Dims(b.begin(), b.end() - std::min<long>(2, static_cast<long>(b.size()))));
         Dims y = batch;
         if (a.size() > 1) y.push_back(a[a.size() - 2]);
-        if (b.size() > 1) y.push_back(b.back());
+        if (b.size() > 1) y.push_back(trans_b_ ? b[b.size() - 2] : b.back());
         return {{in[0]->dtype, y}};
     }
 
@@ -60,7 +63,7 @@ private:
         const Dims& ad = in[0].dims;
         const Dims& bd = in[1].dims;
         const int64_t m = ad.size() > 1 ? ad[ad.size() - 2] : 1, k = ad.back();
-        const int64_t n = bd.size() > 1 ? bd.back() : 1;
+        const int64_t n = trans_b_ ? bd[bd.size() - 2] : bd.size() > 1 ? bd.back() : 1;
         // Batch dims of each input broadcast to the output's.
         const Dims a_batch(ad.begin(), ad.end() - std::min<long>(2, static_cast<long>(ad.size())));
         const Dims b_batch(bd.begin(), bd.end() - std::min<long>(2, static_cast<long>(bd.size())));
@@ -73,7 +76,28 @@ private:
         const T* a = in[0].as<T>();
         const T* b = in[1].as<T>();
         T* y = out.as<T>();
-        if constexpr (std::is_same_v<T, float>) {
+        if (trans_b_) {
+            // One dot product per output element, over contiguous rows of a and b; tasks are
+            // (batch, row) pairs.
+            const auto f32_dot = ctx.kernels.weight[static_cast<int>(DType::F32)].vec_dot;
+            parallel_for(ctx, static_cast<int64_t>(a_off.size()) * m, [&](int64_t lo, int64_t hi) {
+                for (int64_t t = lo; t < hi; t++) {
+                    const int64_t row = t % m, bi = t / m;
+                    const T* arow = a + a_off[static_cast<size_t>(bi)] * m * k + row * k;
+                    const T* bmat = b + b_off[static_cast<size_t>(bi)] * n * k;
+                    T* yrow = y + t * n;
+                    for (int64_t j = 0; j < n; j++) {
+                        if constexpr (std::is_same_v<T, float>) {
+                            yrow[j] = f32_dot(k, bmat + j * k, arow);
+                        } else {
+                            Compute<T> acc = 0;
+                            for (int64_t i = 0; i < k; i++) acc += static_cast<Compute<T>>(arow[i]) * static_cast<Compute<T>>(bmat[j * k + i]);
+                            yrow[j] = static_cast<T>(acc);
+                        }
+                    }
+                }
+            });
+        } else if constexpr (std::is_same_v<T, float>) {
             // Tasks: (batch, group of up to 16 rows, 256-column chunk). The kernel passes
             // over the chunk of b once per four rows, from L2 after the first; a single row
             // (decode) still splits across threads by chunks.
@@ -105,6 +129,8 @@ private:
             });
         }
     }
+
+    bool trans_b_;
 };
 
 class Gemm final : public NamedOp {
@@ -162,7 +188,7 @@ private:
 
 }  // namespace
 
-OpPtr matmul() { return std::make_shared<MatMulNd>(); }
+OpPtr matmul(bool trans_b) { return std::make_shared<MatMulNd>(trans_b); }
 OpPtr gemm(const GemmParams& p) { return std::make_shared<Gemm>(p); }
 
 }  // namespace lmx::ops::nd

@@ -6,7 +6,8 @@
 namespace lmx::ops::nd {
 
 // matmul(a [..., M, K], b [..., K, N]) -> [..., M, N]; a 1-D a or b is a row or column.
-OpPtr matmul();
+// trans_b: b is [..., N, K] (at least 2-D), the product a · bᵀ.
+OpPtr matmul(bool trans_b = false);
 
 struct GemmParams {
     float alpha = 1.0f, beta = 1.0f;
