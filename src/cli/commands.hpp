@@ -15,6 +15,7 @@ void add_index(CLI::App& app);  // index add and search
 void add_compress(CLI::App& app);  // compress and decompress
 void add_logprobs(CLI::App& app);
 void add_export(CLI::App& app);  // GGUF -> ONNX decoder-with-past
+void add_eval(CLI::App& app);    // model vs reference: perplexity, KL, top-1
 void add_quantize(CLI::App& app);  // ONNX MatMul weights -> 4-bit MatMulNBits
 
 }  // namespace lmx::cli

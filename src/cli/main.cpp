@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     lmx::cli::add_compress(app);
     lmx::cli::add_logprobs(app);
     lmx::cli::add_export(app);
+    lmx::cli::add_eval(app);
     lmx::cli::add_quantize(app);
     try {
         app.parse(argc, argv);
