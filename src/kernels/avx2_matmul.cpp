@@ -114,18 +114,10 @@ void dot_u4_rows(int64_t k, int64_t block_size, const uint8_t* q, const float* s
 
 }  // namespace
 
-// k in blocks of 256 (a b panel of 256 rows × the column range stays in L2 while every
-// group of four rows passes over it); y holds the partial sums between blocks, so each
-// element still sums k ascending.
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1) {
-    constexpr int64_t kBlock = 256;
-    for (int64_t k0 = 0; k0 == 0 || k0 < k; k0 += kBlock) {
-        const int64_t k1 = std::min(k, k0 + kBlock);
-        for (int64_t r0 = 0; r0 < m; r0 += kMaxDotRows)
-            with_row_count(static_cast<int>(std::min<int64_t>(kMaxDotRows, m - r0)), [&](auto nr) {
-                columns<decltype(nr)::value>(k0, k1, k, n, a + r0 * k, b, y + r0 * n, c0, c1);
-            });
-    }
+    rows_times_matrix_blocked(m, k, n, a, y, [&](auto nr, int64_t k0, int64_t k1, const float* a_rows, float* y_rows) {
+        columns<decltype(nr)::value>(k0, k1, k, n, a_rows, b, y_rows, c0, c1);
+    });
 }
 
 // One weight row at a time: the 16 AVX2 registers hold the accumulators of four activation

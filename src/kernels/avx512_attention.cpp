@@ -1,9 +1,5 @@
 // fp16 KV-cache kernels with 16-lane conversion; shorter tails go to AVX2/scalar.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC bug 105593, see avx512_dot.cpp
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512_intrinsics.hpp"
 
 #include "kernels/avx2.hpp"
 

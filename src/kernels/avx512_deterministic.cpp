@@ -3,13 +3,7 @@
 // needs two; the integer sums are exact either way, so the bits equal the scalar
 // reference's. Compiled with -ffp-contract=off like avx2_deterministic.cpp.
 
-// GCC 12's avx512fintrin.h self-initialises its "undefined" vectors and then warns about
-// them where they are inlined (GCC bug 105593); the pragma must precede the header.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512_intrinsics.hpp"
 
 #include "kernels/avx2.hpp"
 #include "kernels/isa_tables.hpp"

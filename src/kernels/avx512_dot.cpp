@@ -1,13 +1,7 @@
 // AVX-512 VNNI dot products for the default model's hot loops: Q4_1 x Q8_1 and
 // Q8_0 x Q8_0. Two blocks per 512-bit register, vpdpbusd for the 64 byte products.
 
-// GCC 12's avx512fintrin.h self-initialises its "undefined" vectors and then warns about
-// them where they are inlined (GCC bug 105593); the pragma must precede the header.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512_intrinsics.hpp"
 
 #include "kernels/avx2.hpp"
 #include "kernels/isa_tables.hpp"

@@ -3,13 +3,7 @@
 // and for prefill a 4-bit tile of several weight rows (dot_u4_tile), which needs those
 // registers.
 
-// GCC 12's avx512fintrin.h self-initialises its "undefined" vectors and then warns about
-// them where they are inlined (GCC bug 105593); the pragma must precede the header.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
+#include "kernels/avx512_intrinsics.hpp"
 
 #include <algorithm>
 
@@ -170,16 +164,10 @@ void dot_u4_tile(int64_t k, int64_t block_size, const U4Weights& w, const float*
 
 }  // namespace
 
-// k in blocks of 256, as in avx2_matmul.cpp.
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1) {
-    constexpr int64_t kBlock = 256;
-    for (int64_t k0 = 0; k0 == 0 || k0 < k; k0 += kBlock) {
-        const int64_t k1 = std::min(k, k0 + kBlock);
-        for (int64_t r0 = 0; r0 < m; r0 += kMaxDotRows)
-            with_row_count(static_cast<int>(std::min<int64_t>(kMaxDotRows, m - r0)), [&](auto nr) {
-                columns<decltype(nr)::value>(k0, k1, k, n, a + r0 * k, b, y + r0 * n, c0, c1);
-            });
-    }
+    rows_times_matrix_blocked(m, k, n, a, y, [&](auto nr, int64_t k0, int64_t k1, const float* a_rows, float* y_rows) {
+        columns<decltype(nr)::value>(k0, k1, k, n, a_rows, b, y_rows, c0, c1);
+    });
 }
 
 // One weight row (decoding) takes dot_u4_rows, whose two accumulator sets keep the FMA

@@ -49,6 +49,21 @@ using ExpRowFn = void (*)(int64_t n, const float* x, float* y);
 // and dense. Every element sums i ascending (the scalar table: multiply, then add).
 using RowsTimesMatrixF32Fn = void (*)(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y,
                                       int64_t c0, int64_t c1);
+// The blocking the SIMD versions share: k in blocks of 256 (a b panel of 256 rows × the
+// column range stays in L2 while every group of kMaxDotRows rows of a passes over it),
+// y holding the partial sums between blocks, so each element still sums k ascending.
+// tile(nr, k0, k1, a_rows, y_rows) adds rows [k0, k1) of b times nr rows (an
+// integral_constant) of a into y.
+template <class Tile>
+void rows_times_matrix_blocked(int64_t m, int64_t k, int64_t n, const float* a, float* y, Tile&& tile) {
+    constexpr int64_t kBlock = 256;
+    for (int64_t k0 = 0; k0 == 0 || k0 < k; k0 += kBlock) {
+        const int64_t k1 = k < k0 + kBlock ? k : k0 + kBlock;
+        for (int64_t r0 = 0; r0 < m; r0 += kMaxDotRows)
+            with_row_count(static_cast<int>(m - r0 < kMaxDotRows ? m - r0 : kMaxDotRows),
+                           [&](auto nr) { tile(nr, k0, k1, a + r0 * k, y + r0 * n); });
+    }
+}
 // onnxruntime's MatMulNBits 4-bit weights: a weight row of k values as blocks of
 // block_size (a power of 2 >= 16; the last block may be partial, its bytes padded), two
 // values a byte, low nibble first; block j is (q - z_j) · scales[j] with z_j nibble j of zp
