@@ -14,6 +14,10 @@ float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);  // avx512_atte
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);  // avx512_matmul.cpp
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
+float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);  // avx512_dot_k.cpp
+void vec_dot_q4_K_q8_K_rows(int64_t n, const void* w, const void* const* a, int nr, float* out);
+float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
+void vec_dot_q6_K_q8_K_rows(int64_t n, const void* w, const void* const* a, int nr, float* out);
 
 // Blocks go in fours: their 8 fp16 scales sit at fixed offsets inside 64-128 bytes, so
 // a few wide loads, one or two permutes and one vcvtph2ps fetch them all (converting per
@@ -215,6 +219,10 @@ void add_avx512_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx512::q4_1_q8_1_rows;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx512::q8_0_q8_0;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot_rows = avx512::q8_0_q8_0_rows;
+    t.weight[static_cast<int>(DType::Q4_K)].vec_dot = avx512::vec_dot_q4_K_q8_K;
+    t.weight[static_cast<int>(DType::Q4_K)].vec_dot_rows = avx512::vec_dot_q4_K_q8_K_rows;
+    t.weight[static_cast<int>(DType::Q6_K)].vec_dot = avx512::vec_dot_q6_K_q8_K;
+    t.weight[static_cast<int>(DType::Q6_K)].vec_dot_rows = avx512::vec_dot_q6_K_q8_K_rows;
 }
 
 }  // namespace lmx::kernels
