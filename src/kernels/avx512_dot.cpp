@@ -1,5 +1,6 @@
-// AVX-512 VNNI dot products for the default model's hot loops: Q4_1 x Q8_1 and
-// Q8_0 x Q8_0. Two blocks per 512-bit register, vpdpbusd for the 64 byte products.
+// AVX-512 VNNI dot products for the 32-element block quants: Q4_1 x Q8_1 (the default
+// model), Q8_0 and Q5_0 x Q8_0 (Gemma 3's). Two blocks per 512-bit register, vpdpbusd
+// for the 64 byte products.
 
 #include "kernels/avx512_intrinsics.hpp"
 
@@ -206,6 +207,74 @@ static void q8_0_q8_0_rows(int64_t n, const void* w, const void* const* a, int n
     with_row_count(nr, [&](auto rows) { q8_0_q8_0_rows_n<decltype(rows)::value>(n, x, a, out); });
 }
 
+// [dx0*dy0, ..., dx3*dy3, -, -, -, -] of 4 Q5_0 blocks (d: words 0, 11, 22, 33 of 88 bytes,
+// read with a masked load, as the row may end there) and their 4 Q8_0 activation blocks.
+static __m256 q5_0_quad_scales(const block_q5_0* x, const block_q8_0* y) {
+    const auto* xb = reinterpret_cast<const uint8_t*>(x);
+    const auto* yb = reinterpret_cast<const uint8_t*>(y);
+    const __m512i idx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // words 31..16
+                                         0, 0, 0, 0, 51, 34, 17, 0, 0, 0, 0, 0, 33, 22, 11, 0);  // words 15..0
+    const __m512i xd = _mm512_permutex2var_epi16(_mm512_loadu_si512(xb), idx, _mm512_maskz_loadu_epi8(0xFFFFFF, xb + 64));
+    const __m512i yd = _mm512_permutex2var_epi16(_mm512_castps_si512(bytes_as_f32(yb)), idx,
+                                                 _mm512_castps_si512(bytes_as_f32(yb + 64)));
+    return halves_product(_mm512_castsi512_si256(_mm512_mask_blend_epi16(0xF00, xd, yd)));
+}
+
+// Two Q5_0 blocks' values (-16..15) as in load_pair's order: the nibbles, plus 16 where
+// bit i of qh is set (element i's fifth bit), minus 16.
+static __m512i q5_0_pair_values(const block_q5_0& x0, const block_q5_0& x1) {
+    uint32_t h0, h1;
+    std::memcpy(&h0, x0.qh, 4);
+    std::memcpy(&h1, x1.qh, 4);
+    const __m512i k16 = _mm512_set1_epi8(16);
+    const __m512i q = unpack_nibble_pair(x0.qs, x1.qs);
+    return _mm512_sub_epi8(_mm512_mask_add_epi8(q, (static_cast<__mmask64>(h1) << 32) | h0, q, k16), k16);
+}
+
+// Q5_0 x Q8_0 for nr activation rows, as q8_0_q8_0_rows_n: the weights' magnitudes and
+// signs are computed once, each row's arithmetic is the single-row kernel's (NR = 1).
+template <int NR>
+static void q5_0_q8_0_rows_n(int64_t n, const block_q5_0* x, const void* const* a, float* out) {
+    const int64_t nb = n / QK8_0;
+    const block_q8_0* y[NR];
+    __m512 acc0[NR], acc1[NR];
+    for (int r = 0; r < NR; r++) {
+        y[r] = static_cast<const block_q8_0*>(a[r]);
+        acc0[r] = acc1[r] = _mm512_setzero_ps();
+    }
+    int64_t ib = 0;
+    for (; ib + 4 <= nb; ib += 4) {
+        const __m512i q01 = q5_0_pair_values(x[ib], x[ib + 1]), q23 = q5_0_pair_values(x[ib + 2], x[ib + 3]);
+        const __mmask64 neg01 = _mm512_movepi8_mask(q01), neg23 = _mm512_movepi8_mask(q23);
+        const __m512i abs01 = _mm512_abs_epi8(q01), abs23 = _mm512_abs_epi8(q23);
+        for (int r = 0; r < NR; r++) {
+            const block_q8_0* yr = y[r] + ib;
+            const __m256 d = q5_0_quad_scales(x + ib, yr);
+            const __m512i y01 = load_pair(yr[0].qs, yr[1].qs), y23 = load_pair(yr[2].qs, yr[3].qs);
+            const __m512i dot01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), abs01, _mm512_mask_sub_epi8(y01, neg01, _mm512_setzero_si512(), y01));
+            const __m512i dot23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), abs23, _mm512_mask_sub_epi8(y23, neg23, _mm512_setzero_si512(), y23));
+            acc0[r] = _mm512_fmadd_ps(spread_pair(d, 0, 1), _mm512_cvtepi32_ps(dot01), acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(spread_pair(d, 2, 3), _mm512_cvtepi32_ps(dot23), acc1[r]);
+        }
+    }
+    for (int r = 0; r < NR; r++) {
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
+        if (ib < nb) sum += avx2::vec_dot_q5_0_q8_0((nb - ib) * QK8_0, x + ib, y[r] + ib);
+        out[r] = sum;
+    }
+}
+
+static float q5_0_q8_0(int64_t n, const void* w, const void* a) {
+    float out;
+    q5_0_q8_0_rows_n<1>(n, static_cast<const block_q5_0*>(w), &a, &out);
+    return out;
+}
+
+static void q5_0_q8_0_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
+    const auto* x = static_cast<const block_q5_0*>(w);
+    with_row_count(nr, [&](auto rows) { q5_0_q8_0_rows_n<decltype(rows)::value>(n, x, a, out); });
+}
+
 }  // namespace lmx::kernels::avx512
 
 namespace lmx::kernels {
@@ -219,6 +288,8 @@ void add_avx512_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx512::q4_1_q8_1_rows;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx512::q8_0_q8_0;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot_rows = avx512::q8_0_q8_0_rows;
+    t.weight[static_cast<int>(DType::Q5_0)].vec_dot = avx512::q5_0_q8_0;
+    t.weight[static_cast<int>(DType::Q5_0)].vec_dot_rows = avx512::q5_0_q8_0_rows;
     t.weight[static_cast<int>(DType::Q4_K)].vec_dot = avx512::vec_dot_q4_K_q8_K;
     t.weight[static_cast<int>(DType::Q4_K)].vec_dot_rows = avx512::vec_dot_q4_K_q8_K_rows;
     t.weight[static_cast<int>(DType::Q6_K)].vec_dot = avx512::vec_dot_q6_K_q8_K;

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <vector>
 
 #include "base/det_math.hpp"
 #include "base/fp16.hpp"
@@ -42,9 +43,26 @@ float gelu_ggml(float x, bool deterministic) {
     return fp16_to_fp32(fp32_to_fp16(0.5f * h * (1.0f + (deterministic ? det_tanh(u) : std::tanh(u)))));
 }
 
+// gelu_ggml below 10 in magnitude depends only on the input's fp16 bits and is an fp16:
+// a table of all 65536 (as ggml's own), one per mode, built on first use, replaces tanh.
+static const uint16_t* gelu_fp16_table(bool deterministic) {
+    auto build = [](bool det) {
+        std::vector<uint16_t> t(65536);
+        for (uint32_t h = 0; h < t.size(); h++) t[h] = fp32_to_fp16(gelu_ggml(fp16_to_fp32(static_cast<uint16_t>(h)), det));
+        return t;
+    };
+    static const std::vector<uint16_t> fast = build(false), exact = build(true);
+    return deterministic ? exact.data() : fast.data();
+}
+
 OpPtr geglu() {
     return make_binary("geglu", [](const graph::ExecContext& ctx, const float* gate, const float* up, float* y, int64_t n) {
-        for (int64_t i = 0; i < n; i++) y[i] = gelu_ggml(gate[i], ctx.deterministic) * up[i];
+        const uint16_t* table = gelu_fp16_table(ctx.deterministic);
+        for (int64_t i = 0; i < n; i++) {
+            const float g = gate[i];
+            const float gelu = g <= -10.0f ? 0.0f : g >= 10.0f ? g : fp16_to_fp32(table[fp32_to_fp16(g)]);
+            y[i] = gelu * up[i];
+        }
     });
 }
 
