@@ -61,15 +61,16 @@ static void q4_K_q8_K(int64_t n, const block_q4_K* x, const void* const* a, floa
             s[j] = _mm512_permutexvar_epi16(scale_idx[j], scales_mins);
         }
         const __m256i mins = _mm256_permutexvar_epi16(min_idx, _mm512_castsi512_si256(scales_mins));
-        const float dx = half_to_float(x[i].d), dmin = half_to_float(x[i].dmin);
+        const __m512 dx = _mm512_set1_ps(half_to_float(x[i].d));
+        const __m256 dmin = _mm256_set1_ps(half_to_float(x[i].dmin));
         for (int r = 0; r < NR; r++) {
             const block_q8_K& b = y[r][i];
             __m512i sumi = _mm512_setzero_si512();
             for (int j = 0; j < 4; j++)
                 sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w[j], load512(b.qs + 64 * j)), s[j]);
-            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(b.d * dx), _mm512_cvtepi32_ps(sumi), acc[r]);
+            acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(b.d)), dx, acc[r]);
             const __m256i summs = _mm256_madd_epi16(load256(b.bsums), mins);
-            acc_m[r] = _mm256_fmadd_ps(_mm256_set1_ps(b.d * dmin), _mm256_cvtepi32_ps(summs), acc_m[r]);
+            acc_m[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(summs), _mm256_set1_ps(b.d)), dmin, acc_m[r]);
         }
     }
     for (int r = 0; r < NR; r++) out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(acc_m[r]);
@@ -104,14 +105,14 @@ static void q6_K_q8_K(int64_t n, const block_q6_K* x, const void* const* a, floa
             s[g] = _mm512_permutexvar_epi16(_mm512_add_epi16(scale_lane, _mm512_set1_epi16(static_cast<int16_t>(4 * g))), sc16);
         // the -32 offset: -32 · Σ scale_j · bsum_j
         const __m256i sc256 = _mm512_castsi512_si256(sc16);
-        const float dx = half_to_float(x[i].d);
+        const __m512 dx = _mm512_set1_ps(half_to_float(x[i].d));
         for (int r = 0; r < NR; r++) {
             const block_q8_K& b = y[r][i];
             __m512i sumi = _mm512_setzero_si512();
             for (int g = 0; g < 4; g++) sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w[g], load512(b.qs + 64 * g)), s[g]);
             const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(load256(b.bsums), sc256), 5);
             sumi = _mm512_sub_epi32(sumi, _mm512_castsi256_si512(off));
-            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(b.d * dx), _mm512_cvtepi32_ps(sumi), acc[r]);
+            acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(b.d)), dx, acc[r]);
         }
     }
     for (int r = 0; r < NR; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
