@@ -130,111 +130,39 @@ static void q4_1_q8_1_rows(int64_t n, const void* w, const void* const* a, int n
     with_row_count(nr, [&](auto rows) { q4_1_q8_1_rows_n<decltype(rows)::value>(n, x, a, out); });
 }
 
-// [dx0*dy0, ..., dx3*dy3, -, -, -, -] of 4 Q8_0 blocks: their d are words 0, 17, 34, 51 of 128 bytes.
-static __m256 q8_0_quad_scales(const block_q8_0* x, const block_q8_0* y) {
-    const auto* xb = reinterpret_cast<const uint8_t*>(x);
-    const auto* yb = reinterpret_cast<const uint8_t*>(y);
-    const __m512i idx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // words 31..16
-                                         0, 0, 0, 0, 51, 34, 17, 0, 0, 0, 0, 0, 51, 34, 17, 0);  // words 15..0
-    const __m512i xd = _mm512_permutex2var_epi16(_mm512_castps_si512(bytes_as_f32(xb)), idx,
-                                                 _mm512_castps_si512(bytes_as_f32(xb + 64)));
-    const __m512i yd = _mm512_permutex2var_epi16(_mm512_castps_si512(bytes_as_f32(yb)), idx,
-                                                 _mm512_castps_si512(bytes_as_f32(yb + 64)));
-    // words 0..3 from x, 8..11 from y: the two halves of the 16 converted
-    return halves_product(_mm512_castsi512_si256(_mm512_mask_blend_epi16(0xF00, xd, yd)));
+// The fp16 d of 4 consecutive blocks as floats: 16-bit words idx[0..3] of the bytes at p,
+// the bytes past 64 read under mask `tail` (a row may end right after its last block).
+static __m128 quad_d(const void* p, __m512i idx, __mmask64 tail) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    const __m512i words = _mm512_permutex2var_epi16(_mm512_loadu_si512(b), idx, _mm512_maskz_loadu_epi8(tail, b + 64));
+    return _mm_cvtph_ps(_mm512_castsi512_si128(words));
 }
+static __m512i d_words(int stride) { return _mm512_setr_epi32(stride << 16, (3 * stride << 16) | 2 * stride, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0); }
 
-// vpdpbusd multiplies unsigned by signed bytes: |x| times y with x's sign moved onto y
-// (activations are in [-127, 127], so negating them cannot overflow).
-static __m512 q8_0_pair(const block_q8_0* x, const block_q8_0* y, __m512 scale, __m512 acc) {
-    const __m512i qx = load_pair(x[0].qs, x[1].qs), qy = load_pair(y[0].qs, y[1].qs);
-    const __m512i sy = _mm512_mask_sub_epi8(qy, _mm512_movepi8_mask(qx), _mm512_setzero_si512(), qy);
-    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_abs_epi8(qx), sy);
-    return _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);
-}
+// Weights of two blocks (-128..127) as in load_pair's order.
+static __m512i q8_0_pair_values(const block_q8_0& x0, const block_q8_0& x1) { return load_pair(x0.qs, x1.qs); }
 
-static float q8_0_q8_0(int64_t n, const void* w, const void* a) {
-    const auto* x = static_cast<const block_q8_0*>(w);
-    const auto* y = static_cast<const block_q8_0*>(a);
-    const int64_t nb = n / QK8_0;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    int64_t ib = 0;
-    for (; ib + 4 <= nb; ib += 4) {
-        const __m256 d = q8_0_quad_scales(x + ib, y + ib);
-        acc0 = q8_0_pair(x + ib, y + ib, spread_pair(d, 0, 1), acc0);
-        acc1 = q8_0_pair(x + ib + 2, y + ib + 2, spread_pair(d, 2, 3), acc1);
-    }
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
-    if (ib < nb) sum += avx2::vec_dot_q8_0_q8_0((nb - ib) * QK8_0, x + ib, y + ib);
-    return sum;
-}
-
-// q8_0_q8_0 for nr activation rows: each row's arithmetic is exactly the single-row
-// kernel's, only the weight loads and magnitudes are shared.
-template <int NR>
-static void q8_0_q8_0_rows_n(int64_t n, const block_q8_0* x, const void* const* a, float* out) {
-    const int64_t nb = n / QK8_0;
-    const block_q8_0* y[NR];
-    __m512 acc0[NR], acc1[NR];
-    for (int r = 0; r < NR; r++) {
-        y[r] = static_cast<const block_q8_0*>(a[r]);
-        acc0[r] = acc1[r] = _mm512_setzero_ps();
-    }
-    int64_t ib = 0;
-    for (; ib + 4 <= nb; ib += 4) {
-        const __m512i q01 = load_pair(x[ib].qs, x[ib + 1].qs), q23 = load_pair(x[ib + 2].qs, x[ib + 3].qs);
-        const __mmask64 neg01 = _mm512_movepi8_mask(q01), neg23 = _mm512_movepi8_mask(q23);
-        const __m512i abs01 = _mm512_abs_epi8(q01), abs23 = _mm512_abs_epi8(q23);
-        for (int r = 0; r < NR; r++) {
-            const block_q8_0* yr = y[r] + ib;
-            const __m256 d = q8_0_quad_scales(x + ib, yr);
-            const __m512i y01 = load_pair(yr[0].qs, yr[1].qs), y23 = load_pair(yr[2].qs, yr[3].qs);
-            const __m512i dot01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), abs01, _mm512_mask_sub_epi8(y01, neg01, _mm512_setzero_si512(), y01));
-            const __m512i dot23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), abs23, _mm512_mask_sub_epi8(y23, neg23, _mm512_setzero_si512(), y23));
-            acc0[r] = _mm512_fmadd_ps(spread_pair(d, 0, 1), _mm512_cvtepi32_ps(dot01), acc0[r]);
-            acc1[r] = _mm512_fmadd_ps(spread_pair(d, 2, 3), _mm512_cvtepi32_ps(dot23), acc1[r]);
-        }
-    }
-    for (int r = 0; r < NR; r++) {
-        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
-        if (ib < nb) sum += avx2::vec_dot_q8_0_q8_0((nb - ib) * QK8_0, x + ib, y[r] + ib);
-        out[r] = sum;
-    }
-}
-
-static void q8_0_q8_0_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
-    const auto* x = static_cast<const block_q8_0*>(w);
-    with_row_count(nr, [&](auto rows) { q8_0_q8_0_rows_n<decltype(rows)::value>(n, x, a, out); });
-}
-
-// [dx0*dy0, ..., dx3*dy3, -, -, -, -] of 4 Q5_0 blocks (d: words 0, 11, 22, 33 of 88 bytes,
-// read with a masked load, as the row may end there) and their 4 Q8_0 activation blocks.
-static __m256 q5_0_quad_scales(const block_q5_0* x, const block_q8_0* y) {
-    const auto* xb = reinterpret_cast<const uint8_t*>(x);
-    const auto* yb = reinterpret_cast<const uint8_t*>(y);
-    const __m512i idx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,  // words 31..16
-                                         0, 0, 0, 0, 51, 34, 17, 0, 0, 0, 0, 0, 33, 22, 11, 0);  // words 15..0
-    const __m512i xd = _mm512_permutex2var_epi16(_mm512_loadu_si512(xb), idx, _mm512_maskz_loadu_epi8(0xFFFFFF, xb + 64));
-    const __m512i yd = _mm512_permutex2var_epi16(_mm512_castps_si512(bytes_as_f32(yb)), idx,
-                                                 _mm512_castps_si512(bytes_as_f32(yb + 64)));
-    return halves_product(_mm512_castsi512_si256(_mm512_mask_blend_epi16(0xF00, xd, yd)));
-}
-
-// Two Q5_0 blocks' values (-16..15) as in load_pair's order: the nibbles, plus 16 where
-// bit i of qh is set (element i's fifth bit), minus 16.
+// Q5_0: the nibbles, plus 16 where bit i of qh is set (element i's fifth bit), minus 16.
 static __m512i q5_0_pair_values(const block_q5_0& x0, const block_q5_0& x1) {
     uint32_t h0, h1;
     std::memcpy(&h0, x0.qh, 4);
     std::memcpy(&h1, x1.qh, 4);
-    const __m512i k16 = _mm512_set1_epi8(16);
-    const __m512i q = unpack_nibble_pair(x0.qs, x1.qs);
+    const __m512i k16 = _mm512_set1_epi8(16), q = unpack_nibble_pair(x0.qs, x1.qs);
     return _mm512_sub_epi8(_mm512_mask_add_epi8(q, (static_cast<__mmask64>(h1) << 32) | h0, q, k16), k16);
 }
 
-// Q5_0 x Q8_0 for nr activation rows, as q8_0_q8_0_rows_n: the weights' magnitudes and
-// signs are computed once, each row's arithmetic is the single-row kernel's (NR = 1).
-template <int NR>
-static void q5_0_q8_0_rows_n(int64_t n, const block_q5_0* x, const void* const* a, float* out) {
+// Q8_0 and Q5_0 weights times Q8_0 activations, NR rows: 4 blocks a step, their values,
+// magnitudes, signs and scales computed once for all rows. vpdpbusd multiplies unsigned
+// by signed bytes: |x| times y with x's sign moved onto y (activations are in
+// [-127, 127], so negating them cannot overflow). Each row's arithmetic is the one-row
+// kernel's (NR = 1), so batching never changes a result; a tail of fewer than 4 blocks
+// goes to the AVX2 kernel.
+template <class Block, int NR, class PairValues, class Tail>
+static void q8_0_act_rows(int64_t n, const Block* x, const void* const* a, float* out, PairValues pair_values, Tail tail) {
+    constexpr int bytes = sizeof(Block);
+    const __m512i x_idx = d_words(bytes / 2), y_idx = d_words(sizeof(block_q8_0) / 2);
+    const __mmask64 x_tail = (__mmask64{1} << (3 * bytes + 2 - 64)) - 1, y_tail = (__mmask64{1} << (3 * sizeof(block_q8_0) + 2 - 64)) - 1;
+    static_assert(bytes % 2 == 0 && 3 * bytes + 2 > 64 && 3 * bytes + 2 < 128);
     const int64_t nb = n / QK8_0;
     const block_q8_0* y[NR];
     __m512 acc0[NR], acc1[NR];
@@ -244,12 +172,13 @@ static void q5_0_q8_0_rows_n(int64_t n, const block_q5_0* x, const void* const* 
     }
     int64_t ib = 0;
     for (; ib + 4 <= nb; ib += 4) {
-        const __m512i q01 = q5_0_pair_values(x[ib], x[ib + 1]), q23 = q5_0_pair_values(x[ib + 2], x[ib + 3]);
+        const __m512i q01 = pair_values(x[ib], x[ib + 1]), q23 = pair_values(x[ib + 2], x[ib + 3]);
         const __mmask64 neg01 = _mm512_movepi8_mask(q01), neg23 = _mm512_movepi8_mask(q23);
         const __m512i abs01 = _mm512_abs_epi8(q01), abs23 = _mm512_abs_epi8(q23);
+        const __m128 dx = quad_d(x + ib, x_idx, x_tail);
         for (int r = 0; r < NR; r++) {
             const block_q8_0* yr = y[r] + ib;
-            const __m256 d = q5_0_quad_scales(x + ib, yr);
+            const __m256 d = _mm256_zextps128_ps256(_mm_mul_ps(dx, quad_d(yr, y_idx, y_tail)));
             const __m512i y01 = load_pair(yr[0].qs, yr[1].qs), y23 = load_pair(yr[2].qs, yr[3].qs);
             const __m512i dot01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), abs01, _mm512_mask_sub_epi8(y01, neg01, _mm512_setzero_si512(), y01));
             const __m512i dot23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), abs23, _mm512_mask_sub_epi8(y23, neg23, _mm512_setzero_si512(), y23));
@@ -259,20 +188,35 @@ static void q5_0_q8_0_rows_n(int64_t n, const block_q5_0* x, const void* const* 
     }
     for (int r = 0; r < NR; r++) {
         float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r]));
-        if (ib < nb) sum += avx2::vec_dot_q5_0_q8_0((nb - ib) * QK8_0, x + ib, y[r] + ib);
+        if (ib < nb) sum += tail((nb - ib) * QK8_0, x + ib, y[r] + ib);
         out[r] = sum;
     }
 }
 
+static float q8_0_q8_0(int64_t n, const void* w, const void* a) {
+    float out;
+    q8_0_act_rows<block_q8_0, 1>(n, static_cast<const block_q8_0*>(w), &a, &out, q8_0_pair_values, avx2::vec_dot_q8_0_q8_0);
+    return out;
+}
+
+static void q8_0_q8_0_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
+    const auto* x = static_cast<const block_q8_0*>(w);
+    with_row_count(nr, [&](auto rows) {
+        q8_0_act_rows<block_q8_0, decltype(rows)::value>(n, x, a, out, q8_0_pair_values, avx2::vec_dot_q8_0_q8_0);
+    });
+}
+
 static float q5_0_q8_0(int64_t n, const void* w, const void* a) {
     float out;
-    q5_0_q8_0_rows_n<1>(n, static_cast<const block_q5_0*>(w), &a, &out);
+    q8_0_act_rows<block_q5_0, 1>(n, static_cast<const block_q5_0*>(w), &a, &out, q5_0_pair_values, avx2::vec_dot_q5_0_q8_0);
     return out;
 }
 
 static void q5_0_q8_0_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
     const auto* x = static_cast<const block_q5_0*>(w);
-    with_row_count(nr, [&](auto rows) { q5_0_q8_0_rows_n<decltype(rows)::value>(n, x, a, out); });
+    with_row_count(nr, [&](auto rows) {
+        q8_0_act_rows<block_q5_0, decltype(rows)::value>(n, x, a, out, q5_0_pair_values, avx2::vec_dot_q5_0_q8_0);
+    });
 }
 
 }  // namespace lmx::kernels::avx512
