@@ -42,9 +42,7 @@ template <int NR>
 static void q4_K_q8_K(int64_t n, const block_q4_K* x, const void* const* a, float* out) {
     const block_q8_K* y[NR];
     __m512 acc[NR];
-    __m256 acc_m[NR];
-    for (int r = 0; r < NR; r++)
-        y[r] = static_cast<const block_q8_K*>(a[r]), acc[r] = _mm512_setzero_ps(), acc_m[r] = _mm256_setzero_ps();
+    for (int r = 0; r < NR; r++) y[r] = static_cast<const block_q8_K*>(a[r]), acc[r] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0xF);
     // permutations of [scale 0..7, min 0..7] as 16-bit lanes: scale_idx[j] = [2j x16 | 2j+1 x16]
     // (the scales of sub-blocks 2j and 2j+1), min_idx = [8, 8, 9, 9, ..., 15, 15] (one per bsum)
@@ -62,18 +60,21 @@ static void q4_K_q8_K(int64_t n, const block_q4_K* x, const void* const* a, floa
         }
         const __m256i mins = _mm256_permutexvar_epi16(min_idx, _mm512_castsi512_si256(scales_mins));
         const __m512 dx = _mm512_set1_ps(half_to_float(x[i].d));
-        const __m256 dmin = _mm256_set1_ps(half_to_float(x[i].dmin));
+        const __m512 dmin = _mm512_set1_ps(half_to_float(x[i].dmin));
+        __m512i sumi[NR];
+        for (int r = 0; r < NR; r++) sumi[r] = _mm512_setzero_si512();
+        for (int j = 0; j < 4; j++)
+            for (int r = 0; r < NR; r++)
+                sumi[r] = _mm512_dpwssd_epi32(sumi[r], _mm512_maddubs_epi16(w[j], load512(y[r][i].qs + 64 * j)), s[j]);
         for (int r = 0; r < NR; r++) {
             const block_q8_K& b = y[r][i];
-            __m512i sumi = _mm512_setzero_si512();
-            for (int j = 0; j < 4; j++)
-                sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w[j], load512(b.qs + 64 * j)), s[j]);
-            acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(b.d)), dx, acc[r]);
-            const __m256i summs = _mm256_madd_epi16(load256(b.bsums), mins);
-            acc_m[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(summs), _mm256_set1_ps(b.d)), dmin, acc_m[r]);
+            const __m512 bd = _mm512_set1_ps(b.d);
+            acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sumi[r]), bd), dx, acc[r]);
+            const __m512i summs = _mm512_zextsi256_si512(_mm256_madd_epi16(load256(b.bsums), mins));
+            acc[r] = _mm512_fnmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(summs), bd), dmin, acc[r]);
         }
     }
-    for (int r = 0; r < NR; r++) out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(acc_m[r]);
+    for (int r = 0; r < NR; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
 // Q6_K: per 128-element half, ql holds 64 bytes (low nibbles: elements 0..63, high
@@ -103,15 +104,15 @@ static void q6_K_q8_K(int64_t n, const block_q6_K* x, const void* const* a, floa
         }
         for (int g = 0; g < 4; g++)  // group g: elements 64g..64g+63, 16-bit lane i takes scale 4g + i/8
             s[g] = _mm512_permutexvar_epi16(_mm512_add_epi16(scale_lane, _mm512_set1_epi16(static_cast<int16_t>(4 * g))), sc16);
-        // the -32 offset: -32 · Σ scale_j · bsum_j
         const __m256i sc256 = _mm512_castsi512_si256(sc16);
         const __m512 dx = _mm512_set1_ps(half_to_float(x[i].d));
         for (int r = 0; r < NR; r++) {
             const block_q8_K& b = y[r][i];
             __m512i sumi = _mm512_setzero_si512();
             for (int g = 0; g < 4; g++) sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(w[g], load512(b.qs + 64 * g)), s[g]);
+            // the -32 offset: -32 · Σ scale_j · bsum_j
             const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(load256(b.bsums), sc256), 5);
-            sumi = _mm512_sub_epi32(sumi, _mm512_castsi256_si512(off));
+            sumi = _mm512_sub_epi32(sumi, _mm512_zextsi256_si512(off));
             acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(b.d)), dx, acc[r]);
         }
     }
