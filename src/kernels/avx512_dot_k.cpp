@@ -42,7 +42,9 @@ template <int NR>
 static void q4_K_q8_K(int64_t n, const block_q4_K* x, const void* const* a, float* out) {
     const block_q8_K* y[NR];
     __m512 acc[NR];
-    for (int r = 0; r < NR; r++) y[r] = static_cast<const block_q8_K*>(a[r]), acc[r] = _mm512_setzero_ps();
+    __m256 acc_m[NR];
+    for (int r = 0; r < NR; r++)
+        y[r] = static_cast<const block_q8_K*>(a[r]), acc[r] = _mm512_setzero_ps(), acc_m[r] = _mm256_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0xF);
     // permutations of [scale 0..7, min 0..7] as 16-bit lanes: scale_idx[j] = [2j x16 | 2j+1 x16]
     // (the scales of sub-blocks 2j and 2j+1), min_idx = [8, 8, 9, 9, ..., 15, 15] (one per bsum)
@@ -60,7 +62,7 @@ static void q4_K_q8_K(int64_t n, const block_q4_K* x, const void* const* a, floa
         }
         const __m256i mins = _mm256_permutexvar_epi16(min_idx, _mm512_castsi512_si256(scales_mins));
         const __m512 dx = _mm512_set1_ps(half_to_float(x[i].d));
-        const __m512 dmin = _mm512_set1_ps(half_to_float(x[i].dmin));
+        const __m256 dmin = _mm256_set1_ps(half_to_float(x[i].dmin));
         __m512i sumi[NR];
         for (int r = 0; r < NR; r++) sumi[r] = _mm512_setzero_si512();
         for (int j = 0; j < 4; j++)
@@ -70,11 +72,11 @@ static void q4_K_q8_K(int64_t n, const block_q4_K* x, const void* const* a, floa
             const block_q8_K& b = y[r][i];
             const __m512 bd = _mm512_set1_ps(b.d);
             acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(sumi[r]), bd), dx, acc[r]);
-            const __m512i summs = _mm512_zextsi256_si512(_mm256_madd_epi16(load256(b.bsums), mins));
-            acc[r] = _mm512_fnmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(summs), bd), dmin, acc[r]);
+            const __m256i summs = _mm256_madd_epi16(load256(b.bsums), mins);
+            acc_m[r] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(summs), _mm512_castps512_ps256(bd)), dmin, acc_m[r]);
         }
     }
-    for (int r = 0; r < NR; r++) out[r] = _mm512_reduce_add_ps(acc[r]);
+    for (int r = 0; r < NR; r++) out[r] = _mm512_reduce_add_ps(acc[r]) - hsum(acc_m[r]);
 }
 
 // Q6_K: per 128-element half, ql holds 64 bytes (low nibbles: elements 0..63, high
