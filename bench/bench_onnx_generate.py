@@ -4,7 +4,8 @@ a plain onnxruntime loop (the way transformers.js / optimum drive the graph), sa
 threads, runs interleaved, median of several.
 
 The model is lmx's export of the default GGUF (`lmx export`), fp32 and 4-bit
-(`lmx quantize`, the same bytes onnxruntime's quantizer writes). Each runtime prefills a
+(`lmx quantize`, the same bytes onnxruntime's quantizer writes), the 4-bit one also at
+accuracy_level 4 (activations quantized to int8 by every runtime). Each runtime prefills a
 fixed prompt of PROMPT tokens, then decodes GEN tokens greedily; we time the prefill and
 the decode steps separately.
 
@@ -93,8 +94,11 @@ def main():
         subprocess.run([LMX, "export", args.model, folder], check=True, capture_output=True)
         subprocess.run([LMX, "quantize", os.path.join(folder, "onnx/model.onnx"), os.path.join(folder, "onnx/model_q4.onnx")],
                        check=True, capture_output=True)
+        # the same 4-bit weights at accuracy_level 4: every runtime may quantize A to int8
+        subprocess.run([LMX, "quantize", "--accuracy-level", "4", os.path.join(folder, "onnx/model.onnx"),
+                        os.path.join(folder, "onnx/model_q4_int8.onnx")], check=True, capture_output=True)
         genai_cfg = json.load(open(os.path.join(folder, "genai_config.json")))
-        for model_file in ("model.onnx", "model_q4.onnx"):
+        for model_file in ("model.onnx", "model_q4.onnx", "model_q4_int8.onnx"):
             genai_cfg["model"]["decoder"]["filename"] = "onnx/" + model_file
             genai_cfg["model"]["decoder"]["session_options"]["intra_op_num_threads"] = args.threads
             json.dump(genai_cfg, open(os.path.join(folder, "genai_config.json"), "w"))

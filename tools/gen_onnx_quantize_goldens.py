@@ -8,7 +8,8 @@ writes tests/goldens/onnx-quantize/<case>/:
   model.onnx          the float model
   expected_q4.onnx    onnxruntime's quantized model
   input_N.pb          inputs (TensorProto)
-  output_0.pb         onnxruntime's output running expected_q4.onnx (accuracy_level 0)
+  output_0.pb         onnxruntime's output running expected_q4.onnx at accuracy_level 0
+  output_acc4_0.pb    (accuracy_level 4 cases) its output at accuracy_level 4, A in int8
 and cases.json (the settings of each case). tests/models/test_onnx_quantize.cpp checks
 that lmx's quantizer writes the same initializers and nodes, and that lmx runs the result
 like onnxruntime does.
@@ -149,9 +150,14 @@ def main():
                 q.process()
                 expected = q.model.model
                 onnx.save(expected, os.path.join(d, "expected_q4.onnx"))
-                # lmx computes MatMulNBits in fp32 whatever accuracy_level says; at level 4
-                # onnxruntime quantizes the activations to int8 (about 1% off), so the
-                # outputs come from the expected model run at onnxruntime's fp32 level.
+                # output_N: the expected model run at onnxruntime's fp32 level; at level 4
+                # onnxruntime quantizes A to int8 (about 1% off fp32), as lmx does for
+                # blocks of 32 and more: output_acc4_N is that run.
+                if level == 4:
+                    sess = ort.InferenceSession(expected.SerializeToString(), providers=["CPUExecutionProvider"])
+                    for i, v in enumerate(sess.run(None, inputs)):
+                        with open(os.path.join(d, f"output_acc4_{i}.pb"), "wb") as f:
+                            f.write(numpy_helper.from_array(v, sess.get_outputs()[i].name).SerializeToString())
                 run = onnx.ModelProto.FromString(expected.SerializeToString())
                 for node in run.graph.node:
                     for a in node.attribute:

@@ -6,7 +6,7 @@
 
 #include "kernels/avx2.hpp"
 #include "kernels/isa_tables.hpp"
-#include "kernels/simd_avx2.hpp"
+#include "kernels/simd_avx512.hpp"
 #include "tensor/quant_blocks.hpp"
 
 namespace lmx::kernels::avx512 {
@@ -15,6 +15,7 @@ float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);  // avx512_atte
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);  // avx512_matmul.cpp
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
+void dot_u4_q8(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out);  // avx512_u4_q8.cpp
 float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);  // avx512_dot_k.cpp
 void vec_dot_q4_K_q8_K_rows(int64_t n, const void* w, const void* const* a, int nr, float* out);
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
@@ -36,19 +37,6 @@ static __m512 spread_pair(__m256 v, int i, int j) {
 static __m256 halves_product(__m256i h) {
     const __m512 f = _mm512_cvtph_ps(h);
     return _mm256_mul_ps(_mm512_castps512_ps256(f), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1)));
-}
-
-static __m512i load_pair(const int8_t* p0, const int8_t* p1) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(avx2::load256(p0)), avx2::load256(p1), 1);
-}
-
-// 32 nibble pairs of two Q4 blocks as [lo0 hi0 lo1 hi1]: block 0 in the low 256 bits.
-static __m512i unpack_nibble_pair(const uint8_t* qs0, const uint8_t* qs1) {
-    const __m256i b0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs0)));
-    const __m256i b1 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs1)));
-    const __m512i shifts = _mm512_setr_epi64(0, 0, 4, 4, 0, 0, 4, 4);
-    return _mm512_and_si512(_mm512_srlv_epi64(_mm512_inserti64x4(_mm512_castsi256_si512(b0), b1, 1), shifts),
-                            _mm512_set1_epi8(0x0F));
 }
 
 // [dx0*dy0, mx0*sy0, ..., dx3*dy3, mx3*sy3] of 4 blocks. The (d, m) dwords of Q4_1 blocks
@@ -228,6 +216,7 @@ void add_avx512_kernels(Table& t) {
     t.axpy_f16 = avx512::axpy_f16;
     t.rows_times_matrix_f32 = avx512::rows_times_matrix_f32;
     t.dot_u4_f32 = avx512::dot_u4_f32;
+    t.dot_u4_q8 = avx512::dot_u4_q8;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx512::q4_1_q8_1;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx512::q4_1_q8_1_rows;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx512::q8_0_q8_0;

@@ -62,6 +62,7 @@ static Table build_deterministic(Isa isa) {
     t.axpy_f16 = scalar.axpy_f16;
     t.rows_times_matrix_f32 = scalar.rows_times_matrix_f32;  // SIMD sums in another order
     t.dot_u4_f32 = scalar.dot_u4_f32;
+    t.dot_u4_q8 = scalar.dot_u4_q8;
 #if LMX_KERNELS_X86
     if (isa == Isa::avx2 || isa == Isa::avx512) add_avx2_deterministic_kernels(t);
     if (isa == Isa::avx512) add_avx512_deterministic_kernels(t);

@@ -80,6 +80,21 @@ struct U4Weights {
 // all weight rows.
 using DotU4F32Fn = void (*)(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 
+// MatMulNBits at accuracy_level 4, where onnxruntime computes in int8: rows of A quantized
+// as it does, per group of `group` values (its block_size, a multiple of 32), d = max|x| /
+// 127, q = x / d rounded to nearest even. A row of k values takes c = ceil(k / 32) chunks
+// (the last padded with zeros): 32·c int8, each 32 stored even-indexed values first, then
+// the odd ones (the order of a 4-bit weight row's low and high nibbles), then the c
+// scales d (each its group's), then the c products d·Σq of the chunk (for zero points).
+inline int64_t u4_q8_chunks(int64_t k) { return (k + 31) / 32; }
+inline int64_t u4_q8_row_bytes(int64_t k) { return 40 * u4_q8_chunks(k); }
+using QuantizeU4Q8Fn = void (*)(const float* x, void* y, int64_t k, int64_t group);
+// out[r·nw + c] = weight row c · a[r] for nw weight rows (any number) and nr <= kMaxDotRows
+// rows of A quantized as above; block_size a multiple of 32 (so a weight row, padded to
+// whole blocks, covers every chunk). Batching never changes a result: the bits do not
+// depend on nw or nr.
+using DotU4Q8Fn = void (*)(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out);
+
 constexpr int kMaxDType = 40;
 
 struct WeightKernels {
@@ -97,6 +112,8 @@ struct Table {
     ExpRowFn exp_det = nullptr;  // deterministic exp, every table
     RowsTimesMatrixF32Fn rows_times_matrix_f32 = nullptr;
     DotU4F32Fn dot_u4_f32 = nullptr;
+    QuantizeU4Q8Fn quantize_u4_q8 = nullptr;
+    DotU4Q8Fn dot_u4_q8 = nullptr;
 };
 
 std::vector<Isa> available_isas();  // scalar first, then what this CPU runs

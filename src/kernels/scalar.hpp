@@ -35,8 +35,10 @@ float dot_f16_f32_lanes8(int64_t n, const uint16_t* x, const float* y);  // dete
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
 void exp_det(int64_t n, const float* x, float* y);
 
-// scalar_matmul.cpp: the f32 matrix product and the MatMulNBits 4-bit dot (kernels.hpp).
+// scalar_matmul.cpp: the f32 matrix product and the MatMulNBits 4-bit dots (kernels.hpp).
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
+void quantize_u4_q8(const float* x, void* y, int64_t k, int64_t group);
+void dot_u4_q8(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out);
 
 }  // namespace lmx::kernels

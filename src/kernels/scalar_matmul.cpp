@@ -1,7 +1,9 @@
 // Scalar references of the ONNX matrix products (kernels.hpp): the f32 row × matrix
-// product and the MatMulNBits 4-bit dot. They compute exactly what the ONNX ops did
+// product and the MatMulNBits 4-bit dots. They compute exactly what the ONNX ops did
 // before these kernels existed, so the deterministic tables keep those bits.
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 
 #include "kernels/scalar.hpp"
 
@@ -42,6 +44,56 @@ void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const
         for (int c = 0; c < nw; c++)
             out[r * nw + c] = dot_u4_row(k, block_size, w.q + c * w.q_stride, w.scales + c * w.scales_stride,
                                          w.zp ? w.zp + c * w.zp_stride : nullptr, a[r]);
+}
+
+void quantize_u4_q8(const float* x, void* y, int64_t k, int64_t group) {
+    auto* q = static_cast<int8_t*>(y);
+    const int64_t chunks = u4_q8_chunks(k);
+    float* scales = reinterpret_cast<float*>(q + 32 * chunks);
+    for (int64_t g0 = 0; g0 < k; g0 += group) {
+        const int64_t g1 = std::min(k, g0 + group);
+        float amax = 0.0f;
+        for (int64_t i = g0; i < g1; i++) amax = std::max(amax, std::fabs(x[i]));
+        const float d = amax / 127.0f, inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+        for (int64_t c = g0 / 32; c < (g1 + 31) / 32; c++) {
+            int sum = 0;
+            for (int i = 0; i < 32; i++) {
+                const int v = c * 32 + i < g1 ? static_cast<int>(std::nearbyint(x[c * 32 + i] * inv)) : 0;
+                q[c * 32 + (i % 2) * 16 + i / 2] = static_cast<int8_t>(v);
+                sum += v;
+            }
+            const float ds = d * static_cast<float>(sum);
+            std::memcpy(scales + c, &d, 4);
+            std::memcpy(scales + chunks + c, &ds, 4);
+        }
+    }
+}
+
+// Per 32 values: sw·d·Σ q_w·q_a - z·sw·(d·Σq_a), the chunks summed in order.
+static float dot_u4_q8_row(int64_t k, int64_t block_size, const uint8_t* q, const float* scales_w, const uint8_t* zp, const int8_t* qa) {
+    const int64_t chunks = u4_q8_chunks(k);
+    const auto* scales_a = reinterpret_cast<const uint8_t*>(qa + 32 * chunks);
+    float sum = 0.0f;
+    for (int64_t c = 0; c < chunks; c++) {
+        const int64_t blk = c * 32 / block_size;
+        const float z = zp ? static_cast<float>((zp[blk / 2] >> (blk % 2 * 4)) & 0xF) : 8.0f;
+        const float sw = scales_w[blk];
+        const uint8_t* qb = q + c * 16;
+        int idot = 0;
+        for (int i = 0; i < 16; i++) idot += (qb[i] & 0xF) * qa[c * 32 + i] + (qb[i] >> 4) * qa[c * 32 + 16 + i];
+        float d, ds;
+        std::memcpy(&d, scales_a + 4 * c, 4);
+        std::memcpy(&ds, scales_a + 4 * (chunks + c), 4);
+        sum += sw * d * static_cast<float>(idot) - z * sw * ds;
+    }
+    return sum;
+}
+
+void dot_u4_q8(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out) {
+    for (int r = 0; r < nr; r++)
+        for (int64_t c = 0; c < nw; c++)
+            out[r * nw + c] = dot_u4_q8_row(k, block_size, w.q + c * w.q_stride, w.scales + c * w.scales_stride,
+                                            w.zp ? w.zp + c * w.zp_stride : nullptr, static_cast<const int8_t*>(a[r]));
 }
 
 }  // namespace lmx::kernels

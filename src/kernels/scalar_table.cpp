@@ -21,6 +21,8 @@ void add_scalar_kernels(Table& t) {
     t.exp_det = exp_det;
     t.rows_times_matrix_f32 = rows_times_matrix_f32;
     t.dot_u4_f32 = dot_u4_f32;
+    t.quantize_u4_q8 = quantize_u4_q8;
+    t.dot_u4_q8 = dot_u4_q8;
 
     set(t, DType::F32, DType::F32, vec_dot_f32);
     set(t, DType::F16, DType::F16, vec_dot_f16);

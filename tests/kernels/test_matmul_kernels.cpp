@@ -3,6 +3,7 @@
 // tables bit for bit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -158,5 +159,111 @@ TEST(MatmulKernels, DotU4ScalarMatchesDequantizedDot) {
                 for (int64_t i = 0; i < c.k; i++) want += u4_weight(u, c, w, i) * u.a[static_cast<size_t>(r)][static_cast<size_t>(i)];
                 EXPECT_NEAR(got[r * kMaxDotRows + w], want, 1e-6 * u.abs_dot[r][w] + 1e-30) << label(c, kMaxDotRows, kMaxDotRows);
             }
+    }
+}
+
+namespace {
+
+// accuracy_level 4: blocks of 32 or more; odd chunk counts (3, 7), partial groups of eight
+// chunks (18) and a padded last chunk (k = 40, 1000).
+constexpr U4Case kU4Q8Cases[] = {{96, 32, true},    {224, 32, false}, {576, 32, true},   {576, 128, false},
+                                 {1536, 64, true},  {4096, 32, false}, {40, 32, true},    {1000, 128, true}};
+
+// The activation rows quantize_u4_q8 makes of u.a.
+std::vector<std::vector<uint8_t>> quantize_u4_q8_rows(const Table& t, const U4Rows& u, int64_t k, int64_t block_size) {
+    std::vector<std::vector<uint8_t>> q;
+    for (const auto& a : u.a) {
+        q.emplace_back(static_cast<size_t>(u4_q8_row_bytes(k)));
+        t.quantize_u4_q8(a.data(), q.back().data(), k, block_size);
+    }
+    return q;
+}
+
+// Value i of a quantized row: d of its chunk times its int8 (evens first, then odds).
+double u4_q8_value(const std::vector<uint8_t>& q, int64_t k, int64_t i) {
+    float d;
+    std::memcpy(&d, q.data() + 32 * u4_q8_chunks(k) + 4 * (i / 32), 4);
+    const int64_t j = i % 32;
+    return double{d} * static_cast<int8_t>(q[static_cast<size_t>(i / 32 * 32 + (j % 2) * 16 + j / 2)]);
+}
+
+}  // namespace
+
+// The scalar reference: the quantized activations within half a step of the inputs, their
+// scale their block's, the stored sums right, and the dot equal to a double-precision dot of the dequantized
+// weights with the dequantized activations.
+TEST(MatmulKernels, DotU4Q8ScalarMatchesDequantizedDot) {
+    std::mt19937 rng(14);
+    for (const U4Case& c : kU4Q8Cases) {
+        const U4Rows u = make_u4(c, rng);
+        const auto q = quantize_u4_q8_rows(table(Isa::scalar), u, c.k, c.block_size);
+        const void* rows[kMaxDotRows];
+        for (int r = 0; r < kMaxDotRows; r++) rows[r] = q[static_cast<size_t>(r)].data();
+        for (int r = 0; r < kMaxDotRows; r++) {
+            const auto& qr = q[static_cast<size_t>(r)];
+            const int64_t chunks = u4_q8_chunks(c.k);
+            for (int64_t ch = 0; ch < chunks; ch++) {
+                float d, ds;
+                std::memcpy(&d, qr.data() + 32 * chunks + 4 * ch, 4);
+                std::memcpy(&ds, qr.data() + 32 * chunks + 4 * (chunks + ch), 4);
+                const int64_t g0 = ch * 32 / c.block_size * c.block_size, g1 = std::min(c.k, g0 + c.block_size);
+                float amax = 0;  // d is its block's: onnxruntime quantizes A per block
+                for (int64_t i = g0; i < g1; i++) amax = std::max(amax, std::fabs(u.a[static_cast<size_t>(r)][static_cast<size_t>(i)]));
+                EXPECT_EQ(d, amax / 127.0f) << label(c, 1, 1) << " chunk " << ch;
+                double sum = 0;
+                for (int64_t i = ch * 32; i < ch * 32 + 32; i++) {  // past k: padding, 0
+                    const double x = i < c.k ? u.a[static_cast<size_t>(r)][static_cast<size_t>(i)] : 0.0;
+                    EXPECT_LE(std::fabs(u4_q8_value(qr, c.k, i) - x), 0.5001 * d) << label(c, 1, 1) << " value " << i;
+                    sum += u4_q8_value(qr, c.k, i);
+                }
+                EXPECT_NEAR(ds, sum, 1e-5 * std::fabs(sum) + 1e-6);
+            }
+        }
+        float got[kMaxDotRows * kMaxDotRows];
+        table(Isa::scalar).dot_u4_q8(c.k, c.block_size, u.weights(), kMaxDotRows, rows, kMaxDotRows, got);
+        for (int r = 0; r < kMaxDotRows; r++)
+            for (int w = 0; w < kMaxDotRows; w++) {
+                double want = 0, abs = 0;
+                for (int64_t i = 0; i < c.k; i++) {
+                    const double p = u4_weight(u, c, w, i) * u4_q8_value(q[static_cast<size_t>(r)], c.k, i);
+                    want += p;
+                    abs += std::fabs(p);
+                }
+                EXPECT_NEAR(got[r * kMaxDotRows + w], want, 1e-5 * abs + 1e-30) << label(c, kMaxDotRows, kMaxDotRows) << " at " << r << ", " << w;
+            }
+    }
+}
+
+// Every ISA against the scalar reference; the deterministic tables and batching bit for bit.
+TEST(MatmulKernels, DotU4Q8MatchesScalar) {
+    std::mt19937 rng(15);
+    for (const U4Case& c : kU4Q8Cases) {
+        const U4Rows u = make_u4(c, rng);
+        for (Isa isa : available_isas()) {
+            const auto q = quantize_u4_q8_rows(table(isa), u, c.k, c.block_size);
+            EXPECT_EQ(q, quantize_u4_q8_rows(table(Isa::scalar), u, c.k, c.block_size)) << isa_name(isa);
+            const void* rows[kMaxDotRows];
+            for (int r = 0; r < kMaxDotRows; r++) rows[r] = q[static_cast<size_t>(r)].data();
+            for (int nw = 1; nw <= kMaxDotRows; nw++)
+                for (int nr = 1; nr <= kMaxDotRows; nr++) {
+                    float want[kMaxDotRows * kMaxDotRows], got[kMaxDotRows * kMaxDotRows], det[kMaxDotRows * kMaxDotRows];
+                    table(Isa::scalar).dot_u4_q8(c.k, c.block_size, u.weights(), nw, rows, nr, want);
+                    table(isa).dot_u4_q8(c.k, c.block_size, u.weights(), nw, rows, nr, got);
+                    deterministic_table(isa).dot_u4_q8(c.k, c.block_size, u.weights(), nw, rows, nr, det);
+                    for (int r = 0; r < nr; r++)
+                        for (int w = 0; w < nw; w++) {
+                            const int at = r * nw + w;
+                            EXPECT_NEAR(got[at], want[at], 2e-5 * u.abs_dot[r][w]) << isa_name(isa) << " " << label(c, nw, nr) << " at " << r << ", " << w;
+                            EXPECT_EQ(std::memcmp(&det[at], &want[at], 4), 0) << "deterministic " << isa_name(isa) << " " << label(c, nw, nr);
+                            U4Weights one_row = u.weights();
+                            one_row.q += w * u.row_bytes;
+                            one_row.scales += w * u.blocks;
+                            if (one_row.zp) one_row.zp += w * u.zp_bytes;
+                            float one;
+                            table(isa).dot_u4_q8(c.k, c.block_size, one_row, 1, rows + r, 1, &one);
+                            EXPECT_EQ(std::memcmp(&one, &got[at], 4), 0) << "batching changed a result: " << isa_name(isa) << " " << label(c, nw, nr);
+                        }
+                }
+        }
     }
 }

@@ -18,7 +18,8 @@ static ops::OpPtr make_matmul_nbits(const NodeContext& n) {
     p.n = n.require_int("N");
     p.bits = n.get_int("bits", 4);
     p.block_size = n.require_int("block_size");
-    return ops::nd::matmul_nbits(p);  // accuracy_level is ignored: always f32
+    p.accuracy_level = n.get_int("accuracy_level", 0);
+    return ops::nd::matmul_nbits(p);
 }
 
 static ops::OpPtr make_group_query_attention(const NodeContext& n) {

@@ -124,7 +124,10 @@ private:
         const T* bias = present(in, 5) ? in[5].as<T>() : nullptr;
         T* y = out.as<T>();
         if (p_.bits == 4 && (!zp || zp->dtype == DType::U8)) {
-            run_u4<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
+            if (p_.accuracy_level == 4 && p_.block_size % 32 == 0)
+                run_u4_q8<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
+            else
+                run_u4<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
             return;
         }
         const kernels::VecDotFn dot = ctx.kernels.weight[static_cast<int>(DType::F32)].vec_dot;
@@ -191,6 +194,55 @@ private:
                             for (int r = 0; r < nr; r++) y[(r0 + r) * n + j] = static_cast<T>(bias ? v[r * nw + c] + bj : v[r * nw + c]);
                         }
                     }
+                }
+            }
+        });
+    }
+
+    // accuracy_level 4: A's rows quantized to int8 once, then runs of up to 64 weight rows
+    // against groups of up to four of them. Weight rows go in tiles of about 128 KB, every
+    // group of A rows passing over a tile before the next (as ops/matmul.cpp does).
+    template <class T>
+    void run_u4_q8(graph::ExecContext& ctx, const float* a, int64_t m, const uint8_t* b, const T* scales, const uint8_t* zp, const T* bias,
+                   T* y) const {
+        const int64_t k = p_.k, n = p_.n, row_bytes = kernels::u4_q8_row_bytes(k);
+        auto* act = static_cast<uint8_t*>(ctx.scratch(static_cast<size_t>(row_bytes * m)));
+        parallel_for(ctx, m, [&](int64_t lo, int64_t hi) {
+            for (int64_t r = lo; r < hi; r++) ctx.kernels.quantize_u4_q8(a + r * k, act + r * row_bytes, k, p_.block_size);
+        });
+        constexpr int64_t kRun = 64;
+        const int64_t groups = (m + kernels::kMaxDotRows - 1) / kernels::kMaxDotRows;
+        const int64_t tile = std::max<int64_t>(kRun, 128 * 1024 / (blocks_ * blob_));
+        parallel_for(ctx, n, [&](int64_t lo, int64_t hi) {
+            std::vector<float> run_scales;  // the half types' scales as f32
+            const void* rows[kernels::kMaxDotRows];
+            float v[kernels::kMaxDotRows * kRun];
+            for (int64_t j0 = lo; j0 < hi; j0 += tile) {
+                const int64_t j1 = std::min(hi, j0 + tile);
+                int64_t r0 = 0;
+                for (int64_t g = 0; g < groups; g++) {  // groups as even as possible (5 rows: 3 + 2)
+                    const int nr = static_cast<int>((m - r0) / (groups - g) + ((m - r0) % (groups - g) != 0));
+                    for (int r = 0; r < nr; r++) rows[r] = act + (r0 + r) * row_bytes;
+                    for (int64_t j = j0; j < j1; j += kRun) {
+                        const int64_t nw = std::min(kRun, j1 - j);
+                        const float* s = nullptr;
+                        if constexpr (std::is_same_v<T, float>) {
+                            s = scales + j * blocks_;
+                        } else {
+                            run_scales.resize(static_cast<size_t>(nw * blocks_));
+                            for (size_t i = 0; i < run_scales.size(); i++)
+                                run_scales[i] = static_cast<float>(static_cast<Compute<T>>(scales[j * blocks_ + static_cast<int64_t>(i)]));
+                            s = run_scales.data();
+                        }
+                        const kernels::U4Weights w{b + j * blocks_ * blob_, s, zp ? zp + j * zp_row_bytes_ : nullptr, blocks_ * blob_, blocks_, zp_row_bytes_};
+                        ctx.kernels.dot_u4_q8(k, p_.block_size, w, nw, rows, nr, v);
+                        for (int r = 0; r < nr; r++)
+                            for (int64_t c = 0; c < nw; c++) {
+                                const float bj = bias ? static_cast<float>(static_cast<Compute<T>>(bias[j + c])) : 0.0f;
+                                y[(r0 + r) * n + j + c] = static_cast<T>(bias ? v[r * nw + c] + bj : v[r * nw + c]);
+                            }
+                    }
+                    r0 += nr;
                 }
             }
         });

@@ -13,12 +13,15 @@ struct MatMulNBitsParams {
     int64_t n = 0;           // output columns (B's rows)
     int64_t bits = 4;        // 2, 4 or 8
     int64_t block_size = 0;  // elements of K sharing one scale (and zero point)
+    int64_t accuracy_level = 0;  // 4: A may be quantized to int8 (onnxruntime's CompInt8)
 };
 // matmul_nbits(A float [..., K], B u8 [N, k_blocks, block_size·bits/8], scales [N·k_blocks]
 //              [, zero_points u8 packed [N, ceil(k_blocks·bits/8)] or A's type [N·k_blocks]]
 //              [, g_idx (only the trivial k / block_size)][, bias [N]]) -> [..., N]
 // w[n, k] = (q[n, k] - zp) · scale, zp 2^(bits-1) when absent; q packed low bits first.
-// Computed in f32 whatever accuracy_level asks.
+// Computed in f32, except 4-bit weights at accuracy_level 4 with block_size a multiple of
+// 32: there A is quantized to int8 per block, as onnxruntime does, and the products are
+// integer (kernels.hpp: DotU4Q8Fn).
 OpPtr matmul_nbits(const MatMulNBitsParams& p);
 
 }  // namespace lmx::ops::nd
