@@ -162,55 +162,56 @@ std::vector<Tensor> Executor::run_dynamic(ExecContext& ctx, const std::vector<Te
                 fail("input '", v.name, "': dim ", d, " is ", inputs[i].dims[d], ", expected ", v.dims[d]);
     }
     for (auto& b : owned_)
-        if (!b.empty()) spare_.push_back(std::move(b));
+        if (!b.empty()) spare_.emplace(b.size(), std::move(b));
     owned_.assign(g_.values().size(), {});
     // The smallest spare buffer that fits, else a new one.
     auto take = [&](size_t bytes) {
-        size_t best = spare_.size();
-        for (size_t i = 0; i < spare_.size(); i++)
-            if (spare_[i].size() >= bytes + kAlign && (best == spare_.size() || spare_[i].size() < spare_[best].size())) best = i;
-        if (best == spare_.size()) return std::vector<uint8_t>(bytes + kAlign);
-        std::vector<uint8_t> b = std::move(spare_[best]);
-        spare_.erase(spare_.begin() + static_cast<long>(best));
+        const auto it = spare_.lower_bound(bytes + kAlign);
+        if (it == spare_.end()) return std::vector<uint8_t>(bytes + kAlign);
+        std::vector<uint8_t> b = std::move(it->second);
+        spare_.erase(it);
         return b;
     };
     auto give_back = [&](ValueId id) {
         auto& b = owned_[static_cast<size_t>(id)];
-        if (!b.empty()) spare_.push_back(std::move(b));
+        if (!b.empty()) spare_.emplace(b.size(), std::move(b));
         b.clear();
     };
 
-    std::vector<Tensor> bound(g_.values().size());
+    std::vector<Tensor>& bound = bound_;
+    if (bound.empty()) {
+        bound.resize(g_.values().size());
+        for (size_t id = 0; id < g_.values().size(); id++) {
+            const Value& v = g_.values()[id];
+            if (v.kind == ValueKind::constant) bound[id] = {v.dtype, v.dims, const_cast<void*>(v.data)};
+        }
+    }
     static uint8_t empty_data[kAlign];  // empty inputs get a pointer: null data means an absent value
     for (size_t i = 0; i < inputs.size(); i++) {
         bound[static_cast<size_t>(in_ids[i])] = inputs[i];
         if (!inputs[i].data && inputs[i].elements() == 0) bound[static_cast<size_t>(in_ids[i])].data = empty_data;
     }
-    for (size_t id = 0; id < g_.values().size(); id++) {
-        const Value& v = g_.values()[id];
-        if (v.kind == ValueKind::constant) bound[id] = {v.dtype, v.dims, const_cast<void*>(v.data)};
-    }
-    std::vector<Value> seen;
-    std::vector<const Value*> seen_ptr;
-    std::vector<Tensor> in, out;
     const auto& nodes = g_.nodes();
     for (size_t n = 0; n < nodes.size(); n++) {
         const Node& node = nodes[n];
-        const std::string& node_name = node.outputs.empty() ? std::string() : g_.value(node.outputs[0]).name;
-        seen.clear();
-        seen_ptr.clear();
-        in.clear();
-        out.clear();
-        for (ValueId id : node.inputs) {
+        const size_t n_in = node.inputs.size(), n_out = node.outputs.size();
+        if (seen_.size() < n_in) seen_.resize(n_in), in_.resize(n_in);
+        if (out_.size() < n_out) out_.resize(n_out);
+        seen_ptr_.clear();
+        for (size_t i = 0; i < n_in; i++) {
+            const ValueId id = node.inputs[i];
             const Tensor& t = bound[static_cast<size_t>(id)];
-            in.push_back(t);
-            seen.push_back({{}, g_.value(id).kind, t.dtype, t.dims, t.data});
+            in_[i] = t;
+            Value& v = seen_[i];
+            v.kind = g_.value(id).kind;
+            v.dtype = t.dtype;
+            v.dims = t.dims;
+            v.data = t.data;
+            seen_ptr_.push_back(&v);
         }
-        for (const Value& v : seen) seen_ptr.push_back(&v);
         try {
-            std::vector<OutputSpec> specs = node.op->infer(seen_ptr);
-            if (specs.size() != node.outputs.size())
-                fail("gives ", specs.size(), " outputs, the graph expects ", node.outputs.size());
+            std::vector<OutputSpec> specs = node.op->infer(seen_ptr_);
+            if (specs.size() != n_out) fail("gives ", specs.size(), " outputs, the graph expects ", n_out);
             for (size_t o = 0; o < specs.size(); o++) {
                 ValueId id = node.outputs[o];
                 const size_t bytes = tensor_bytes(specs[o].dtype, specs[o].dims);
@@ -224,10 +225,11 @@ std::vector<Tensor> Executor::run_dynamic(ExecContext& ctx, const std::vector<Te
                 }
                 bound[static_cast<size_t>(id)] = {specs[o].dtype, std::move(specs[o].dims), aligned(b)};
                 owned_[static_cast<size_t>(id)] = std::move(b);
-                out.push_back(bound[static_cast<size_t>(id)]);
+                out_[o] = bound[static_cast<size_t>(id)];
             }
-            run_node(ctx, node, in, out);
+            run_node(ctx, node, std::span<const Tensor>(in_.data(), n_in), std::span<Tensor>(out_.data(), n_out));
         } catch (const Error& e) {
+            const std::string& node_name = node.outputs.empty() ? std::string() : g_.value(node.outputs[0]).name;
             fail("node '", node_name, "' (", node.op->name(), "): ", e.what());
         }
         for (ValueId id : node.inputs)

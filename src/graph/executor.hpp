@@ -42,9 +42,15 @@ private:
     Plan plan_;
     std::vector<uint8_t> arena_;
     // Dynamic runs: the buffer of each value computed in the last run (kept so its
-    // outputs stay valid) and the spare buffers.
+    // outputs stay valid), the spare buffers by size, every value's tensor (constants
+    // bound once; the rest rebound as the run reaches them) and a node's inputs and
+    // outputs (kept, so their dims reuse their storage from node to node).
     std::vector<std::vector<uint8_t>> owned_;
-    std::vector<std::vector<uint8_t>> spare_;
+    std::multimap<size_t, std::vector<uint8_t>> spare_;
+    std::vector<Tensor> bound_;
+    std::vector<Value> seen_;
+    std::vector<const Value*> seen_ptr_;
+    std::vector<Tensor> in_, out_;
 };
 
 }  // namespace lmx::graph
