@@ -17,10 +17,7 @@ float vec_dot_q4_0_q8_0(int64_t n, const void* w, const void* a);
 float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a);
 float vec_dot_q5_0_q8_0(int64_t n, const void* w, const void* a);
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);
-float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
-float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
-void vec_dot_q4_K_q8_K_rows(int64_t n, const void* w, const void* const* a, int nr, float* out);
-void vec_dot_q6_K_q8_K_rows(int64_t n, const void* w, const void* const* a, int nr, float* out);
+void add_k_quant_kernels(Table& t);  // avx2_dot_k.cpp: Q4_K and Q6_K, one and several rows
 
 // Deterministic mode (avx2_deterministic.cpp): bit-identical to the scalar reference.
 float vec_dot_q4_1_q8_1_exact(int64_t n, const void* w, const void* a);

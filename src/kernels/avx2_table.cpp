@@ -22,10 +22,7 @@ void add_avx2_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx2::vec_dot_q4_1_q8_1;
     t.weight[static_cast<int>(DType::Q5_0)].vec_dot = avx2::vec_dot_q5_0_q8_0;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx2::vec_dot_q8_0_q8_0;
-    t.weight[static_cast<int>(DType::Q4_K)].vec_dot = avx2::vec_dot_q4_K_q8_K;
-    t.weight[static_cast<int>(DType::Q6_K)].vec_dot = avx2::vec_dot_q6_K_q8_K;
-    t.weight[static_cast<int>(DType::Q4_K)].vec_dot_rows = avx2::vec_dot_q4_K_q8_K_rows;
-    t.weight[static_cast<int>(DType::Q6_K)].vec_dot_rows = avx2::vec_dot_q6_K_q8_K_rows;
+    avx2::add_k_quant_kernels(t);
 }
 
 void add_avx2_deterministic_kernels(Table& t) {

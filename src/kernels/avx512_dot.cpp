@@ -16,10 +16,7 @@ void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);  // avx512_matmul.cpp
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 void dot_u4_q8(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out);  // avx512_u4_q8.cpp
-float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);  // avx512_dot_k.cpp
-void vec_dot_q4_K_q8_K_rows(int64_t n, const void* w, const void* const* a, int nr, float* out);
-float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
-void vec_dot_q6_K_q8_K_rows(int64_t n, const void* w, const void* const* a, int nr, float* out);
+void add_k_quant_kernels(Table& t);  // avx512_dot_k.cpp: Q4_K and Q6_K
 
 // Blocks go in fours: their 8 fp16 scales sit at fixed offsets inside 64-128 bytes, so
 // a few wide loads, one or two permutes and one vcvtph2ps fetch them all (converting per
@@ -181,31 +178,18 @@ static void q8_0_act_rows(int64_t n, const Block* x, const void* const* a, float
     }
 }
 
-static float q8_0_q8_0(int64_t n, const void* w, const void* a) {
-    float out;
-    q8_0_act_rows<block_q8_0, 1>(n, static_cast<const block_q8_0*>(w), &a, &out, q8_0_pair_values, avx2::vec_dot_q8_0_q8_0);
-    return out;
-}
-
-static void q8_0_q8_0_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
-    const auto* x = static_cast<const block_q8_0*>(w);
-    with_row_count(nr, [&](auto rows) {
-        q8_0_act_rows<block_q8_0, decltype(rows)::value>(n, x, a, out, q8_0_pair_values, avx2::vec_dot_q8_0_q8_0);
-    });
-}
-
-static float q5_0_q8_0(int64_t n, const void* w, const void* a) {
-    float out;
-    q8_0_act_rows<block_q5_0, 1>(n, static_cast<const block_q5_0*>(w), &a, &out, q5_0_pair_values, avx2::vec_dot_q5_0_q8_0);
-    return out;
-}
-
-static void q5_0_q8_0_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
-    const auto* x = static_cast<const block_q5_0*>(w);
-    with_row_count(nr, [&](auto rows) {
-        q8_0_act_rows<block_q5_0, decltype(rows)::value>(n, x, a, out, q5_0_pair_values, avx2::vec_dot_q5_0_q8_0);
-    });
-}
+struct Q8_0 {
+    template <int NR>
+    static void run(int64_t n, const void* w, const void* const* a, float* out) {
+        q8_0_act_rows<block_q8_0, NR>(n, static_cast<const block_q8_0*>(w), a, out, q8_0_pair_values, avx2::vec_dot_q8_0_q8_0);
+    }
+};
+struct Q5_0 {
+    template <int NR>
+    static void run(int64_t n, const void* w, const void* const* a, float* out) {
+        q8_0_act_rows<block_q5_0, NR>(n, static_cast<const block_q5_0*>(w), a, out, q5_0_pair_values, avx2::vec_dot_q5_0_q8_0);
+    }
+};
 
 }  // namespace lmx::kernels::avx512
 
@@ -219,14 +203,11 @@ void add_avx512_kernels(Table& t) {
     t.dot_u4_q8 = avx512::dot_u4_q8;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx512::q4_1_q8_1;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx512::q4_1_q8_1_rows;
-    t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx512::q8_0_q8_0;
-    t.weight[static_cast<int>(DType::Q8_0)].vec_dot_rows = avx512::q8_0_q8_0_rows;
-    t.weight[static_cast<int>(DType::Q5_0)].vec_dot = avx512::q5_0_q8_0;
-    t.weight[static_cast<int>(DType::Q5_0)].vec_dot_rows = avx512::q5_0_q8_0_rows;
-    t.weight[static_cast<int>(DType::Q4_K)].vec_dot = avx512::vec_dot_q4_K_q8_K;
-    t.weight[static_cast<int>(DType::Q4_K)].vec_dot_rows = avx512::vec_dot_q4_K_q8_K_rows;
-    t.weight[static_cast<int>(DType::Q6_K)].vec_dot = avx512::vec_dot_q6_K_q8_K;
-    t.weight[static_cast<int>(DType::Q6_K)].vec_dot_rows = avx512::vec_dot_q6_K_q8_K_rows;
+    t.weight[static_cast<int>(DType::Q8_0)].vec_dot = vec_dot_of<avx512::Q8_0>;
+    t.weight[static_cast<int>(DType::Q8_0)].vec_dot_rows = vec_dot_rows_of<avx512::Q8_0>;
+    t.weight[static_cast<int>(DType::Q5_0)].vec_dot = vec_dot_of<avx512::Q5_0>;
+    t.weight[static_cast<int>(DType::Q5_0)].vec_dot_rows = vec_dot_rows_of<avx512::Q5_0>;
+    avx512::add_k_quant_kernels(t);
 }
 
 }  // namespace lmx::kernels

@@ -63,6 +63,10 @@ void u4_q8_rows(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, c
         spread[p] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(2 * p)), _mm256_set1_epi32(2 * p + 1), 1);
     for (int64_t col = 0; col < nw; col++) {
         const U4Weights wr{w.q + col * w.q_stride, w.scales + col * w.scales_stride, w.zp ? w.zp + col * w.zp_stride : nullptr, 0, 0, 0};
+        if (col + 4 < nw) {  // rows a few ahead: their scales are a separate stream the hardware prefetcher misses
+            _mm_prefetch(reinterpret_cast<const char*>(w.scales + (col + 4) * w.scales_stride), _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(w.q + (col + 4) * w.q_stride), _MM_HINT_T0);
+        }
         __m512 acc[NR];
         __m256 corr[NR];
         for (int r = 0; r < NR; r++) acc[r] = _mm512_setzero_ps(), corr[r] = _mm256_setzero_ps();

@@ -37,6 +37,19 @@ void with_row_count(int nr, F&& f) {
     }
 }
 
+// A multi-row kernel's two table entries: Kernel::run<NR>(n, w, a, out) sets out[r] = w · a[r]
+// for NR activation rows; vec_dot is its NR = 1 case, so batching never changes a result.
+template <class Kernel>
+float vec_dot_of(int64_t n, const void* w, const void* a) {
+    float out;
+    Kernel::template run<1>(n, w, &a, &out);
+    return out;
+}
+template <class Kernel>
+void vec_dot_rows_of(int64_t n, const void* w, const void* const* a, int nr, float* out) {
+    with_row_count(nr, [&](auto rows) { Kernel::template run<decltype(rows)::value>(n, w, a, out); });
+}
+
 // Attention over an fp16 KV cache: dot of fp16 keys with an f32 query, and
 // acc += a * fp16 values.
 using DotF16F32Fn = float (*)(int64_t n, const uint16_t* x, const float* y);
