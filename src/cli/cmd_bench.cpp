@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/roofline.hpp"
 #include "runtime/session.hpp"
 
 namespace lmx::cli {
@@ -18,7 +19,7 @@ namespace {
 struct BenchArgs {
     std::string model;
     int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
-    bool as_json = false, profile = false, deterministic = false;
+    bool as_json = false, profile = false, deterministic = false, roofline = false;
 };
 
 struct Stats {
@@ -85,10 +86,16 @@ void run_bench(const BenchArgs& a) {
         print_profile("generation", tg_ops, a.reps);
     }
     const Stats p = pp.empty() ? Stats{} : stats(pp), g = tg.empty() ? Stats{} : stats(tg);
+    // the bandwidth bound: measured after the runs, so it does not disturb them
+    const size_t bytes_per_token = weight_bytes_per_token(model->graph());
+    const double bw1 = a.roofline ? read_bandwidth_gbps(1) : 0, bw = a.roofline ? read_bandwidth_gbps(session.n_threads()) : 0;
+    const double bound = bw * 1e9 / static_cast<double>(bytes_per_token);
     if (a.as_json) {
         nlohmann::json j = {{"model", model->path()}, {"threads", session.n_threads()}, {"isa", std::string(session.isa())}, {"deterministic", a.deterministic},
                             {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"reps", a.reps},
-                            {"pp_tok_s", pp}, {"tg_tok_s", tg}, {"pp_mean", p.mean}, {"tg_mean", g.mean}};
+                            {"pp_tok_s", pp}, {"tg_tok_s", tg}, {"pp_mean", p.mean}, {"tg_mean", g.mean},
+                            {"weight_bytes_per_token", bytes_per_token}};
+        if (a.roofline) j.update({{"read_gb_s_1_thread", bw1}, {"read_gb_s", bw}, {"tg_bound_tok_s", bound}});
         std::printf("%s\n", j.dump().c_str());
         return;
     }
@@ -99,6 +106,10 @@ void run_bench(const BenchArgs& a) {
         std::printf("| %s | %d | %s | pp%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), isa.c_str(), a.n_prompt, p.mean, p.sd);
     if (!tg.empty())
         std::printf("| %s | %d | %s | tg%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), isa.c_str(), a.n_gen, g.mean, g.sd);
+    if (a.roofline)
+        std::printf("\nroofline: read bandwidth %.1f GB/s (1 thread), %.1f GB/s (%d threads); %.1f MB of weights a token -> at most %.1f "
+                    "tok/s; generation ran at %.0f%% of that\n",
+                    bw1, bw, session.n_threads(), static_cast<double>(bytes_per_token) / 1e6, bound, tg.empty() ? 0.0 : 100.0 * g.mean / bound);
 }
 
 }  // namespace
@@ -113,6 +124,7 @@ void add_bench(CLI::App& app) {
     c->add_option("-r,--reps", a->reps, "repetitions (after one warm-up)")->check(CLI::Range(1, 1000));
     c->add_flag("--json", a->as_json, "print JSON");
     c->add_flag("--profile", a->profile, "print the time spent in each op (stderr)");
+    c->add_flag("--roofline", a->roofline, "also measure read bandwidth: generation as a share of its memory bound");
     c->add_flag("--deterministic", a->deterministic, "deterministic mode (bit-identical logits on every ISA, as lmx compress runs)");
     c->callback([a] { run_bench(*a); });
 }
