@@ -2,9 +2,11 @@
 """lmx vs llama.cpp on the same GGUF file: prompt processing and generation tokens/s.
 
 Same thread count, interleaved repetitions (lmx, llama.cpp, lmx, ...), median of
-each; prints the ratio lmx / llama.cpp. llama.cpp runs through llama-cpp-python
-(built from its sdist by scripts/setup.sh --peers); its timings include the Python
-call per token (a few microseconds, well under 1% of a token here).
+each; prints the ratio lmx / llama.cpp, and generation as a share of its memory bound
+(`lmx bench --roofline`: measured read bandwidth over the weight bytes a token reads).
+llama.cpp runs through llama-cpp-python (built from its sdist by scripts/setup.sh
+--peers); its timings include the Python call per token (a few microseconds, well under
+1% of a token here).
 
     .venv/bin/python bench/bench.py --lmx build/release/bin/lmx [--threads 2] [--reps 5] [--record]
 """
@@ -83,6 +85,10 @@ def main():
               f"llama.cpp pp {pp:.1f} tg {tg:.1f}", flush=True)
 
     med = {k: {t: statistics.median(v[t]) for t in v} for k, v in res.items()}
+    # the memory bound of generation: read bandwidth over the weight bytes a token reads
+    roof = json.loads(subprocess.run([a.lmx, "bench", "-m", a.model, "-t", str(a.threads), "-p", "0", "-n", "1", "-r", "1",
+                                      "--roofline", "--json"], check=True, capture_output=True, text=True).stdout)
+    bound = roof["tg_bound_tok_s"]
     model = os.path.basename(a.model)
     lines = [
         f"### {datetime.date.today().isoformat()} — {model}, {a.threads} threads",
@@ -93,6 +99,11 @@ def main():
         "|---|---|---|---|",
         f"| pp{a.n_prompt} | {med['lmx']['pp']:.1f} | {med['llama.cpp']['pp']:.1f} | {med['lmx']['pp'] / med['llama.cpp']['pp']:.2f} |",
         f"| tg{a.n_gen} | {med['lmx']['tg']:.1f} | {med['llama.cpp']['tg']:.1f} | {med['lmx']['tg'] / med['llama.cpp']['tg']:.2f} |",
+        "",
+        f"Roofline: read bandwidth {roof['read_gb_s_1_thread']:.1f} GB/s (1 thread), {roof['read_gb_s']:.1f} GB/s "
+        f"({a.threads} threads); {roof['weight_bytes_per_token'] / 1e6:.1f} MB of weights a token, so generation is bound "
+        f"by {bound:.1f} tok/s: lmx runs at {100 * med['lmx']['tg'] / bound:.0f}%, llama.cpp at "
+        f"{100 * med['llama.cpp']['tg'] / bound:.0f}% of it.",
         "",
     ]
     print("\n".join(lines))
