@@ -7,6 +7,8 @@
 #include "base/error.hpp"
 #include "base/fp16.hpp"
 #include "models/bert_encoder.hpp"
+#include "ops/nd/binary.hpp"
+#include "ops/nd/matmul_nd.hpp"
 #include "tensor/dequantize.hpp"
 
 namespace lmx::models {
@@ -31,6 +33,7 @@ public:
         const ValueId starts = g_.add_input("seq_starts", DType::I32, {graph::kOutputs});
 
         const auto embed = ops::embed(), add = ops::add(), mm = ops::matmul(), ln = ops::layer_norm(c_.layer_norm_eps);
+        const auto mm_kn = ops::nd::matmul(), add_bias = ops::nd::binary(ops::nd::BinaryKind::add);
         ValueId x = g_.add(embed, {table("embeddings.word_embeddings.weight", c_.n_vocab), tokens}, "word_embd");
         x = g_.add(add, {x, g_.add(embed, {table("embeddings.position_embeddings.weight", c_.n_positions), positions}, "pos_embd")},
                    "embd_pos");
@@ -48,7 +51,11 @@ public:
             p += std::to_string(il);
             p += '.';
             auto dense = [&](ValueId h, const std::string& name, int64_t n, int64_t k) {
-                return g_.add(mm, {h, matrix(w + name + ".weight", n, k), vec(w + name + ".bias", n)}, p + name);
+                const safetensors::TensorInfo& t = find(w + name + ".weight", {n, k});
+                const ValueId bias = vec(w + name + ".bias", n);
+                if (keeps_half(t)) return g_.add(mm, {h, g_.add_constant(t.name, t.lmx_dtype(), {n, k}, t.data), bias}, p + name);
+                const ValueId y = g_.add(mm_kn, {h, transposed(t, n, k)}, p + name + ".product");
+                return g_.add(add_bias, {y, bias}, p + name);
             };
             ValueId q = dense(x, "attention.self.query", d, d);
             ValueId k = dense(x, "attention.self.key", d, d);
@@ -107,13 +114,20 @@ private:
     ValueId table(const std::string& name, int64_t rows) {
         return constant(find(name, {rows, c_.n_embd}), {rows, c_.n_embd});
     }
-    // Matrices keep F16 / BF16 when aligned (matmul has kernels for them); else f32.
-    ValueId matrix(const std::string& name, int64_t n, int64_t k) {
-        const safetensors::TensorInfo& t = find(name, {n, k});
+    // F16 / BF16 matrices stay in the file when aligned ([n, k]: matmul has kernels for
+    // them). The rest become f32 [k, n] copies for the blocked row-times-matrix kernel
+    // (kernels.hpp), which sums every element in the same order whatever the row count,
+    // so batching still never changes a vector.
+    static bool keeps_half(const safetensors::TensorInfo& t) {
         const DType dt = t.lmx_dtype();
-        if ((dt == DType::F16 || dt == DType::BF16) && reinterpret_cast<uintptr_t>(t.data) % 2 == 0)
-            return g_.add_constant(t.name, dt, {n, k}, t.data);
-        return constant(t, {n, k});
+        return (dt == DType::F16 || dt == DType::BF16) && reinterpret_cast<uintptr_t>(t.data) % 2 == 0;
+    }
+    ValueId transposed(const safetensors::TensorInfo& t, int64_t n, int64_t k) {
+        const float* w = as_f32(t);
+        std::vector<float>& wt = out_.owned.emplace_back(static_cast<size_t>(n * k));
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t i = 0; i < k; i++) wt[static_cast<size_t>(i * n + j)] = w[j * k + i];
+        return g_.add_constant(t.name, DType::F32, {k, n}, wt.data());
     }
 
     const safetensors::File& f_;
