@@ -60,6 +60,7 @@ bench: build
 	@scripts/setup.sh --peers
 	.venv/bin/python bench/bench.py --lmx $(LMX)
 	.venv/bin/python bench/bench_tokenizer.py --lmx $(LMX)
+	.venv/bin/python bench/bench_embed.py --lmx $(LMX)
 	.venv/bin/python bench/bench_compress.py --lmx $(LMX) $(wildcard bench/texts/*.txt bench/texts/*.c bench/texts/*.json bench/texts/*.log)
 
 clean:

