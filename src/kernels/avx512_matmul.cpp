@@ -165,8 +165,8 @@ void dot_u4_tile(int64_t k, int64_t block_size, const U4Weights& w, const float*
 }  // namespace
 
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1) {
-    rows_times_matrix_blocked(m, k, n, a, y, [&](auto nr, int64_t k0, int64_t k1, const float* a_rows, float* y_rows) {
-        columns<decltype(nr)::value>(k0, k1, k, n, a_rows, b, y_rows, c0, c1);
+    rows_times_matrix_blocked(m, k, c0, c1, a, y, n, [&](auto nr, int64_t k0, int64_t k1, const float* a_rows, float* y_rows, int64_t cc0, int64_t cc1) {
+        columns<decltype(nr)::value>(k0, k1, k, n, a_rows, b, y_rows, cc0, cc1);
     });
 }
 

@@ -62,19 +62,23 @@ using ExpRowFn = void (*)(int64_t n, const float* x, float* y);
 // and dense. Every element sums i ascending (the scalar table: multiply, then add).
 using RowsTimesMatrixF32Fn = void (*)(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y,
                                       int64_t c0, int64_t c1);
-// The blocking the SIMD versions share: k in blocks of 256 (a b panel of 256 rows × the
-// column range stays in L2 while every group of kMaxDotRows rows of a passes over it),
-// y holding the partial sums between blocks, so each element still sums k ascending.
-// tile(nr, k0, k1, a_rows, y_rows) adds rows [k0, k1) of b times nr rows (an
-// integral_constant) of a into y.
+// The blocking the SIMD versions share, y holding the partial sums between k blocks so
+// each element still sums k ascending. One group of up to kMaxDotRows rows (decoding):
+// k in blocks of 256, the whole column range at once (b streams from memory). More rows:
+// blocks of 64 k × 64 columns of b (16 KB, in L1) that every group of rows passes over
+// before the next block. tile(nr, k0, k1, a_rows, y_rows, c0, c1) adds rows [k0, k1) of
+// b, columns [c0, c1), times nr rows (an integral_constant) of a into y.
 template <class Tile>
-void rows_times_matrix_blocked(int64_t m, int64_t k, int64_t n, const float* a, float* y, Tile&& tile) {
-    constexpr int64_t kBlock = 256;
-    for (int64_t k0 = 0; k0 == 0 || k0 < k; k0 += kBlock) {
-        const int64_t k1 = k < k0 + kBlock ? k : k0 + kBlock;
-        for (int64_t r0 = 0; r0 < m; r0 += kMaxDotRows)
-            with_row_count(static_cast<int>(m - r0 < kMaxDotRows ? m - r0 : kMaxDotRows),
-                           [&](auto nr) { tile(nr, k0, k1, a + r0 * k, y + r0 * n); });
+void rows_times_matrix_blocked(int64_t m, int64_t k, int64_t c0, int64_t c1, const float* a, float* y, int64_t n, Tile&& tile) {
+    const bool one_group = m <= kMaxDotRows;
+    const int64_t k_block = one_group ? 256 : 64, c_block = one_group ? c1 - c0 : 64;
+    for (int64_t k0 = 0; k0 == 0 || k0 < k; k0 += k_block) {
+        const int64_t k1 = k < k0 + k_block ? k : k0 + k_block;
+        for (int64_t cc = c0; cc < c1; cc += c_block)
+            for (int64_t r0 = 0; r0 < m; r0 += kMaxDotRows)
+                with_row_count(static_cast<int>(m - r0 < kMaxDotRows ? m - r0 : kMaxDotRows), [&](auto nr) {
+                    tile(nr, k0, k1, a + r0 * k, y + r0 * n, cc, cc + c_block < c1 ? cc + c_block : c1);
+                });
     }
 }
 // onnxruntime's MatMulNBits 4-bit weights: a weight row of k values as blocks of
