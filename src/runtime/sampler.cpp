@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
-#include <unordered_map>
 
 #include "base/error.hpp"
 
@@ -26,64 +24,6 @@ void Candidates::softmax() {
 }
 
 namespace {
-
-class RepeatPenalty final : public SamplerStage {
-public:
-    RepeatPenalty(float penalty, int last_n) : penalty_(penalty), last_n_(last_n) {}
-    void apply(Candidates& c) override {
-        for (Candidate& x : c.items) {
-            if (std::find(recent_.begin(), recent_.end(), x.id) == recent_.end()) continue;
-            x.logit = x.logit > 0 ? x.logit / penalty_ : x.logit * penalty_;
-        }
-        c.sorted = false;
-    }
-    void accept(int32_t t) override {
-        recent_.push_back(t);
-        while (static_cast<int>(recent_.size()) > last_n_) recent_.pop_front();
-    }
-    void reset() override { recent_.clear(); }
-
-private:
-    float penalty_;
-    int last_n_;
-    std::deque<int32_t> recent_;
-};
-
-// OpenAI's presence and frequency penalties: logit -= count * frequency + (count > 0) * presence,
-// counting the token among the last last_n accepted ones (llama.cpp's penalties sampler).
-class PresenceFrequencyPenalty final : public SamplerStage {
-public:
-    PresenceFrequencyPenalty(float presence, float frequency, int last_n) : presence_(presence), frequency_(frequency), last_n_(last_n) {}
-    void apply(Candidates& c) override {
-        if (counts_.empty()) return;
-        for (Candidate& x : c.items) {
-            auto it = counts_.find(x.id);
-            if (it == counts_.end()) continue;
-            x.logit -= static_cast<float>(it->second) * frequency_ + presence_;
-        }
-        c.sorted = false;
-    }
-    void accept(int32_t t) override {
-        if (last_n_ <= 0) return;
-        recent_.push_back(t);
-        counts_[t]++;
-        if (static_cast<int>(recent_.size()) > last_n_) {
-            auto it = counts_.find(recent_.front());
-            if (--it->second == 0) counts_.erase(it);
-            recent_.pop_front();
-        }
-    }
-    void reset() override {
-        recent_.clear();
-        counts_.clear();
-    }
-
-private:
-    float presence_, frequency_;
-    int last_n_;
-    std::deque<int32_t> recent_;
-    std::unordered_map<int32_t, int> counts_;
-};
 
 class TopK final : public SamplerStage {
 public:
@@ -155,9 +95,6 @@ Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) {
         !(std::fabs(p.presence_penalty) <= 2) || !(std::fabs(p.frequency_penalty) <= 2))
         fail("invalid sampling parameters: need temperature >= 0, 0 < top-p <= 1, 0 <= min-p < 1, top-k >= 0, repeat penalty > 0, "
              "presence and frequency penalties in [-2, 2]");
-    if (p.repeat_penalty != 1.0f) stages_.push_back(std::make_unique<RepeatPenalty>(p.repeat_penalty, p.repeat_last_n));
-    if (p.presence_penalty != 0 || p.frequency_penalty != 0)
-        stages_.push_back(std::make_unique<PresenceFrequencyPenalty>(p.presence_penalty, p.frequency_penalty, p.repeat_last_n));
     if (p.temperature > 0) {
         if (p.top_k > 0) stages_.push_back(std::make_unique<TopK>(p.top_k));
         if (p.top_p < 1) stages_.push_back(std::make_unique<TopP>(p.top_p));
@@ -166,35 +103,63 @@ Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) {
     }
 }
 
+bool Sampler::has_penalties() const {
+    return params_.repeat_penalty != 1.0f || params_.presence_penalty != 0 || params_.frequency_penalty != 0;
+}
+
 void Sampler::accept(int32_t token) {
-    for (auto& s : stages_) s->accept(token);
+    if (!has_penalties() || params_.repeat_last_n <= 0) return;
+    recent_.push_back(token);
+    counts_[token]++;
+    if (static_cast<int>(recent_.size()) > params_.repeat_last_n) {
+        auto it = counts_.find(recent_.front());
+        if (--it->second == 0) counts_.erase(it);
+        recent_.pop_front();
+    }
 }
 
 void Sampler::reset() {
-    for (auto& s : stages_) s->reset();
+    recent_.clear();
+    counts_.clear();
     rng_.seed(params_.seed);
 }
 
-int32_t Sampler::sample(const float* logits, int32_t n_vocab) {
+// llama.cpp's penalties sampler, over the distinct recent tokens only: the repetition
+// penalty divides a positive logit (multiplies a negative one), then OpenAI's
+// logit -= count * frequency + presence.
+const float* Sampler::penalized(const float* logits, int32_t n_vocab) {
+    if (counts_.empty()) return logits;
+    adjusted_.assign(logits, logits + n_vocab);
+    for (const auto& [id, count] : counts_) {
+        if (id < 0 || id >= n_vocab) continue;
+        float& l = adjusted_[static_cast<size_t>(id)];
+        if (params_.repeat_penalty != 1.0f) l = l > 0 ? l / params_.repeat_penalty : l * params_.repeat_penalty;
+        l -= static_cast<float>(count) * params_.frequency_penalty + params_.presence_penalty;
+    }
+    return adjusted_.data();
+}
+
+int32_t Sampler::sample(const float* raw_logits, int32_t n_vocab) {
+    const float* logits = penalized(raw_logits, n_vocab);
+    if (params_.temperature == 0) {  // greedy: the first (lowest id) of the largest logits
+        int32_t best = 0;
+        for (int32_t i = 1; i < n_vocab; i++)
+            if (logits[i] > logits[best]) best = i;
+        accept(best);
+        return best;
+    }
     cand_.items.resize(static_cast<size_t>(n_vocab));
     for (int32_t i = 0; i < n_vocab; i++) cand_.items[static_cast<size_t>(i)] = {i, logits[i], 0.0f};
     cand_.sorted = false;
     for (auto& s : stages_) s->apply(cand_);
-    int32_t chosen;
-    if (params_.temperature == 0) {
-        chosen = std::max_element(cand_.items.begin(), cand_.items.end(), [](const Candidate& a, const Candidate& b) {
-                     return a.logit != b.logit ? a.logit < b.logit : a.id > b.id;
-                 })->id;
-    } else {
-        cand_.softmax();
-        // 53 random bits → [0, 1): the same on every platform, unlike std::uniform_real_distribution.
-        const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
-        double cum = 0;
-        chosen = cand_.items.back().id;
-        for (const Candidate& c : cand_.items) {
-            cum += c.p;
-            if (u < cum) { chosen = c.id; break; }
-        }
+    cand_.softmax();
+    // 53 random bits → [0, 1): the same on every platform, unlike std::uniform_real_distribution.
+    const double u = static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+    double cum = 0;
+    int32_t chosen = cand_.items.back().id;
+    for (const Candidate& c : cand_.items) {
+        cum += c.p;
+        if (u < cum) { chosen = c.id; break; }
     }
     accept(chosen);
     return chosen;

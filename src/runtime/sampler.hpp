@@ -3,6 +3,8 @@
 // → presence/frequency penalties → top-k → top-p → min-p → temperature → draw. Temperature 0 means greedy.
 // The random stream is fully determined by the seed (same seed, same text).
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <random>
 #include <vector>
@@ -38,8 +40,6 @@ class SamplerStage {
 public:
     virtual ~SamplerStage() = default;
     virtual void apply(Candidates& c) = 0;
-    virtual void accept(int32_t /*token*/) {}
-    virtual void reset() {}
 };
 
 class Sampler {
@@ -50,8 +50,14 @@ public:
     void reset();
 
 private:
+    bool has_penalties() const;
+    const float* penalized(const float* logits, int32_t n_vocab);  // logits, or adjusted_ when a penalty applies
+
     SamplingParams params_;
-    std::vector<std::unique_ptr<SamplerStage>> stages_;
+    std::vector<std::unique_ptr<SamplerStage>> stages_;  // truncation and temperature (when not greedy)
+    std::deque<int32_t> recent_;  // the last repeat_last_n accepted tokens
+    std::map<int32_t, int> counts_;  // how often each of them occurs there
+    std::vector<float> adjusted_;
     std::mt19937_64 rng_;
     Candidates cand_;
 };

@@ -87,6 +87,22 @@ TEST(Sampler, RepeatPenaltyDemotesSeenTokens) {
     EXPECT_EQ(s.sample(l.data(), 2), 1);
 }
 
+TEST(Sampler, PresenceAndFrequencyPenaltiesCountTheWindow) {
+    SamplingParams sp;
+    sp.temperature = 0;
+    sp.presence_penalty = 1.0f;
+    sp.frequency_penalty = 0.5f;
+    sp.repeat_last_n = 3;
+    Sampler s(sp);
+    std::vector<float> l = {3.0f, 1.1f, 0.0f};
+    s.accept(0);
+    s.accept(0);  // 3.0 - (2 * 0.5 + 1) = 1.0 < 1.1
+    EXPECT_EQ(s.sample(l.data(), 3), 1);  // the window now holds 0, 0, 1
+    s.accept(2);
+    s.accept(2);  // 0 left the window: 3.0 wins again
+    EXPECT_EQ(s.sample(l.data(), 3), 0);
+}
+
 TEST(Sampler, RejectsInvalidParameters) {
     SamplingParams sp;
     sp.top_p = 0;
