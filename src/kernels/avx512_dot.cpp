@@ -48,72 +48,57 @@ static __m256 q4_1_quad_scales(const block_q4_1* x, const block_q8_1* y) {
     return halves_product(_mm512_castsi512_si256(h));
 }
 
-static __m512 q4_1_pair(const block_q4_1* x, const block_q8_1* y, __m512 scale, __m512 acc) {
-    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), unpack_nibble_pair(x[0].qs, x[1].qs),
-                                            load_pair(y[0].qs, y[1].qs));
-    return _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);
-}
-
-static float q4_1_q8_1(int64_t n, const void* w, const void* a) {
-    const auto* x = static_cast<const block_q4_1*>(w);
-    const auto* y = static_cast<const block_q8_1*>(a);
-    const int64_t nb = n / QK8_1;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    __m256 acc_m = _mm256_setzero_ps();  // odd lanes sum m * s, the min terms
-    int64_t ib = 0;
-    for (; ib + 4 <= nb; ib += 4) {
-        const __m256 d = q4_1_quad_scales(x + ib, y + ib);
-        acc_m = _mm256_add_ps(acc_m, d);
-        acc0 = q4_1_pair(x + ib, y + ib, spread_pair(d, 0, 2), acc0);
-        acc1 = q4_1_pair(x + ib + 2, y + ib + 2, spread_pair(d, 4, 6), acc1);
-    }
-    alignas(32) float m[8];
-    _mm256_store_ps(m, acc_m);
-    float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + ((m[1] + m[3]) + (m[5] + m[7]));
-    if (ib < nb) sum += avx2::vec_dot_q4_1_q8_1((nb - ib) * QK8_1, x + ib, y + ib);
-    return sum;
-}
-
-// q4_1_q8_1 for nr activation rows: each row's arithmetic is exactly the single-row
-// kernel's (same accumulators, same order), only the nibble unpacking is shared.
-template <int NR>
-static void q4_1_q8_1_rows_n(int64_t n, const block_q4_1* x, const void* const* a, float* out) {
-    const int64_t nb = n / QK8_1;
-    const block_q8_1* y[NR];
-    __m512 acc0[NR], acc1[NR];
-    __m256 acc_m[NR];
-    for (int r = 0; r < NR; r++) {
-        y[r] = static_cast<const block_q8_1*>(a[r]);
-        acc0[r] = acc1[r] = _mm512_setzero_ps();
-        acc_m[r] = _mm256_setzero_ps();
-    }
-    int64_t ib = 0;
-    for (; ib + 4 <= nb; ib += 4) {
-        const __m512i w01 = unpack_nibble_pair(x[ib].qs, x[ib + 1].qs);
-        const __m512i w23 = unpack_nibble_pair(x[ib + 2].qs, x[ib + 3].qs);
+// Q4_1 x Q8_1 for NR activation rows, the nibble unpacking shared by the rows; a row's
+// arithmetic does not depend on NR. Rows of 4k + 2 blocks (SmolLM2's 576 = 18 blocks) end
+// with one more block pair, its scales converted one by one.
+struct Q4_1 {
+    template <int NR>
+    static void run(int64_t n, const void* w, const void* const* a, float* out) {
+        const auto* x = static_cast<const block_q4_1*>(w);
+        const int64_t nb = n / QK8_1;
+        const block_q8_1* y[NR];
+        __m512 acc0[NR], acc1[NR];
+        __m256 acc_m[NR];
         for (int r = 0; r < NR; r++) {
-            const block_q8_1* yr = y[r] + ib;
-            const __m256 d = q4_1_quad_scales(x + ib, yr);
-            acc_m[r] = _mm256_add_ps(acc_m[r], d);
-            const __m512i dot01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w01, load_pair(yr[0].qs, yr[1].qs));
-            const __m512i dot23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w23, load_pair(yr[2].qs, yr[3].qs));
-            acc0[r] = _mm512_fmadd_ps(spread_pair(d, 0, 2), _mm512_cvtepi32_ps(dot01), acc0[r]);
-            acc1[r] = _mm512_fmadd_ps(spread_pair(d, 4, 6), _mm512_cvtepi32_ps(dot23), acc1[r]);
+            y[r] = static_cast<const block_q8_1*>(a[r]);
+            acc0[r] = acc1[r] = _mm512_setzero_ps();
+            acc_m[r] = _mm256_setzero_ps();
+        }
+        int64_t ib = 0;
+        for (; ib + 4 <= nb; ib += 4) {
+            const __m512i w01 = unpack_nibble_pair(x[ib].qs, x[ib + 1].qs);
+            const __m512i w23 = unpack_nibble_pair(x[ib + 2].qs, x[ib + 3].qs);
+            for (int r = 0; r < NR; r++) {
+                const block_q8_1* yr = y[r] + ib;
+                const __m256 d = q4_1_quad_scales(x + ib, yr);
+                acc_m[r] = _mm256_add_ps(acc_m[r], d);
+                const __m512i dot01 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w01, load_pair(yr[0].qs, yr[1].qs));
+                const __m512i dot23 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w23, load_pair(yr[2].qs, yr[3].qs));
+                acc0[r] = _mm512_fmadd_ps(spread_pair(d, 0, 2), _mm512_cvtepi32_ps(dot01), acc0[r]);
+                acc1[r] = _mm512_fmadd_ps(spread_pair(d, 4, 6), _mm512_cvtepi32_ps(dot23), acc1[r]);
+            }
+        }
+        const bool pair = ib + 2 <= nb;
+        const __m512i w_pair = pair ? unpack_nibble_pair(x[ib].qs, x[ib + 1].qs) : _mm512_setzero_si512();
+        for (int r = 0; r < NR; r++) {
+            alignas(32) float m[8];
+            _mm256_store_ps(m, acc_m[r]);
+            float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r])) + ((m[1] + m[3]) + (m[5] + m[7]));
+            int64_t jb = ib;
+            if (pair) {
+                const block_q8_1* yr = y[r] + jb;
+                const float d0 = _cvtsh_ss(x[jb].d) * _cvtsh_ss(yr[0].d), d1 = _cvtsh_ss(x[jb + 1].d) * _cvtsh_ss(yr[1].d);
+                const __m512 scale = spread_pair(_mm256_setr_ps(d0, d1, 0, 0, 0, 0, 0, 0), 0, 1);
+                const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w_pair, load_pair(yr[0].qs, yr[1].qs));
+                sum += _mm512_reduce_add_ps(_mm512_mul_ps(scale, _mm512_cvtepi32_ps(dot))) +
+                       (_cvtsh_ss(x[jb].m) * _cvtsh_ss(yr[0].s) + _cvtsh_ss(x[jb + 1].m) * _cvtsh_ss(yr[1].s));
+                jb += 2;
+            }
+            if (jb < nb) sum += avx2::vec_dot_q4_1_q8_1((nb - jb) * QK8_1, x + jb, y[r] + jb);
+            out[r] = sum;
         }
     }
-    for (int r = 0; r < NR; r++) {
-        alignas(32) float m[8];
-        _mm256_store_ps(m, acc_m[r]);
-        float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0[r], acc1[r])) + ((m[1] + m[3]) + (m[5] + m[7]));
-        if (ib < nb) sum += avx2::vec_dot_q4_1_q8_1((nb - ib) * QK8_1, x + ib, y[r] + ib);
-        out[r] = sum;
-    }
-}
-
-static void q4_1_q8_1_rows(int64_t n, const void* w, const void* const* a, int nr, float* out) {
-    const auto* x = static_cast<const block_q4_1*>(w);
-    with_row_count(nr, [&](auto rows) { q4_1_q8_1_rows_n<decltype(rows)::value>(n, x, a, out); });
-}
+};
 
 // The fp16 d of 4 consecutive blocks as floats: 16-bit words idx[0..3] of the bytes at p,
 // the bytes past 64 read under mask `tail` (a row may end right after its last block).
@@ -201,8 +186,8 @@ void add_avx512_kernels(Table& t) {
     t.rows_times_matrix_f32 = avx512::rows_times_matrix_f32;
     t.dot_u4_f32 = avx512::dot_u4_f32;
     t.dot_u4_q8 = avx512::dot_u4_q8;
-    t.weight[static_cast<int>(DType::Q4_1)].vec_dot = avx512::q4_1_q8_1;
-    t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx512::q4_1_q8_1_rows;
+    t.weight[static_cast<int>(DType::Q4_1)].vec_dot = vec_dot_of<avx512::Q4_1>;
+    t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = vec_dot_rows_of<avx512::Q4_1>;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = vec_dot_of<avx512::Q8_0>;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot_rows = vec_dot_rows_of<avx512::Q8_0>;
     t.weight[static_cast<int>(DType::Q5_0)].vec_dot = vec_dot_of<avx512::Q5_0>;
