@@ -68,20 +68,24 @@ def start_llama_cpp(model, threads, slots, ctx):
     return proc, url, wait_ready(url, proc)
 
 
-def one_stream(client, model, prompt, n_tokens):
+def one_stream(client, model, prompt, n_tokens, completions):
     t0 = time.perf_counter()
     ttft, tokens = None, 0
-    stream = client.chat.completions.create(model=model, messages=[{"role": "user", "content": prompt}],
-                                            max_tokens=n_tokens, temperature=0, stream=True)
+    if completions:  # models without a chat template (Gemma 3's GGUF here has none)
+        stream = client.completions.create(model=model, prompt=prompt + "\n\n", max_tokens=n_tokens, temperature=0,
+                                           stream=True)
+    else:
+        stream = client.chat.completions.create(model=model, messages=[{"role": "user", "content": prompt}],
+                                                max_tokens=n_tokens, temperature=0, stream=True)
     for chunk in stream:
-        if chunk.choices and chunk.choices[0].delta.content:
+        if chunk.choices and (chunk.choices[0].text if completions else chunk.choices[0].delta.content):
             tokens += 1
             if ttft is None:
                 ttft = time.perf_counter() - t0
     return tokens, ttft
 
 
-def level(url, model, streams, rounds, n_tokens):
+def level(url, model, streams, rounds, n_tokens, completions):
     client = openai.OpenAI(base_url=url + "/v1", api_key="none", max_retries=0, timeout=600)
     prompts = [f"Write a long, detailed story about {TOPICS[i % len(TOPICS)]}." for i in range(streams * rounds)]
     ttfts, tokens, failed = [], 0, 0
@@ -91,7 +95,7 @@ def level(url, model, streams, rounds, n_tokens):
         nonlocal tokens, failed
         for r in range(rounds):
             try:
-                n, ttft = one_stream(client, model, prompts[k * rounds + r], n_tokens)
+                n, ttft = one_stream(client, model, prompts[k * rounds + r], n_tokens, completions)
                 with lock:
                     tokens += n
                     if n == 0:
@@ -127,9 +131,9 @@ def live_requests(url):
 def run(name, start, args, levels):
     proc, url, model = start()
     try:
-        level(url, model, 1, 1, 8)  # warm-up: loads the model, faults the weights in
+        level(url, model, 1, 1, 8, args.completions)  # warm-up: loads the model, faults the weights in
         rss0 = rss_mib(proc.pid)
-        results = [level(url, model, n, args.rounds, args.tokens) for n in levels]
+        results = [level(url, model, n, args.rounds, args.tokens, args.completions) for n in levels]
         rss1 = rss_mib(proc.pid)
         live = live_requests(url) if name == "lmx" else 0
     finally:
@@ -151,6 +155,7 @@ def main():
     ap.add_argument("--levels", default="1,4,8")
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--completions", action="store_true", help="/v1/completions with a plain prompt (a model without a chat template)")
     ap.add_argument("--no-peer", action="store_true", help="skip llama-cpp-python's server")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]

@@ -18,7 +18,7 @@ namespace {
 
 struct BenchArgs {
     std::string model;
-    int n_prompt = 512, n_gen = 128, threads = 0, reps = 3;
+    int n_prompt = 512, n_gen = 128, threads = 0, reps = 3, parallel = 1;
     bool as_json = false, profile = false, deterministic = false, roofline = false;
 };
 
@@ -53,7 +53,7 @@ void print_profile(const char* what, const std::map<std::string, graph::ExecCont
 
 void run_bench(const BenchArgs& a) {
     auto model = Model::load(a.model.empty() ? default_model_path() : a.model);
-    SessionOptions so{a.threads, a.n_prompt + a.n_gen + 1, 1};
+    SessionOptions so{a.threads, a.n_prompt + a.n_gen + 1, a.parallel};
     so.deterministic = a.deterministic;
     Session session(model, so);
     std::mt19937 rng(1234);  // random token ids: speed does not depend on the text
@@ -61,8 +61,9 @@ void run_bench(const BenchArgs& a) {
     std::map<std::string, graph::ExecContext::OpTime> pp_ops, tg_ops;
     std::vector<double> pp, tg;
     for (int rep = 0; rep < a.reps + 1; rep++) {  // the first repetition warms up and is dropped
-        Batch b;
-        for (int i = 0; i < a.n_prompt; i++) b.add(tok(rng), i, 0, i + 1 == a.n_prompt);
+        Batch b;  // every sequence's prompt in one batch, then one token per sequence a step
+        for (int s = 0; s < a.parallel; s++)
+            for (int i = 0; i < a.n_prompt; i++) b.add(tok(rng), i, s, i + 1 == a.n_prompt);
         const bool measured = rep > 0 && a.profile;
         session.set_profile(measured ? &pp_ops : nullptr);
         auto t0 = std::chrono::steady_clock::now();
@@ -72,13 +73,13 @@ void run_bench(const BenchArgs& a) {
         t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < a.n_gen; i++) {
             b.clear();
-            b.add(tok(rng), a.n_prompt + i, 0, true);
+            for (int s = 0; s < a.parallel; s++) b.add(tok(rng), a.n_prompt + i, s, true);
             session.decode(b);
         }
         const double tg_s = seconds_since(t0);
         if (rep == 0) continue;
-        if (a.n_prompt > 0) pp.push_back(a.n_prompt / pp_s);
-        if (a.n_gen > 0) tg.push_back(a.n_gen / tg_s);
+        if (a.n_prompt > 0) pp.push_back(a.parallel * a.n_prompt / pp_s);
+        if (a.n_gen > 0) tg.push_back(a.parallel * a.n_gen / tg_s);
     }
     session.set_profile(nullptr);
     if (a.profile) {
@@ -92,7 +93,7 @@ void run_bench(const BenchArgs& a) {
     const double bound = bw * 1e9 / static_cast<double>(bytes_per_token);
     if (a.as_json) {
         nlohmann::json j = {{"model", model->path()}, {"threads", session.n_threads()}, {"isa", std::string(session.isa())}, {"deterministic", a.deterministic},
-                            {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"reps", a.reps},
+                            {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"parallel", a.parallel}, {"reps", a.reps},
                             {"pp_tok_s", pp}, {"tg_tok_s", tg}, {"pp_mean", p.mean}, {"tg_mean", g.mean},
                             {"weight_bytes_per_token", bytes_per_token}};
         if (a.roofline) j.update({{"read_gb_s_1_thread", bw1}, {"read_gb_s", bw}, {"tg_bound_tok_s", bound}});
@@ -102,10 +103,13 @@ void run_bench(const BenchArgs& a) {
     std::printf("| model | threads | isa | test | t/s |\n|---|---|---|---|---|\n");
     const std::string name = model->path().substr(model->path().find_last_of('/') + 1);
     const std::string isa = std::string(session.isa()) + (a.deterministic ? " deterministic" : "");
+    const std::string streams = a.parallel > 1 ? " x" + std::to_string(a.parallel) : "";
     if (!pp.empty())
-        std::printf("| %s | %d | %s | pp%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), isa.c_str(), a.n_prompt, p.mean, p.sd);
+        std::printf("| %s | %d | %s | pp%d%s | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), isa.c_str(), a.n_prompt,
+                    streams.c_str(), p.mean, p.sd);
     if (!tg.empty())
-        std::printf("| %s | %d | %s | tg%d | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), isa.c_str(), a.n_gen, g.mean, g.sd);
+        std::printf("| %s | %d | %s | tg%d%s | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), isa.c_str(), a.n_gen,
+                    streams.c_str(), g.mean, g.sd);
     if (a.roofline)
         std::printf("\nroofline: read bandwidth %.1f GB/s (1 thread), %.1f GB/s (%d threads); %.1f MB of weights a token -> at most %.1f "
                     "tok/s; generation ran at %.0f%% of that\n",
@@ -122,6 +126,9 @@ void add_bench(CLI::App& app) {
     c->add_option("-n,--n-gen", a->n_gen, "generated tokens")->check(CLI::Range(0, 1 << 16));
     c->add_option("-t,--threads", a->threads, "threads (default: all cores)")->check(CLI::Range(0, 512));
     c->add_option("-r,--reps", a->reps, "repetitions (after one warm-up)")->check(CLI::Range(1, 1000));
+    c->add_option("--parallel", a->parallel,
+                  "sequences decoded together (continuous batching, as lmx serve): t/s are their sum")
+        ->check(CLI::Range(1, 256));
     c->add_flag("--json", a->as_json, "print JSON");
     c->add_flag("--profile", a->profile, "print the time spent in each op (stderr)");
     c->add_flag("--roofline", a->roofline, "also measure read bandwidth: generation as a share of its memory bound");
