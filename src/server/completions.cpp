@@ -1,5 +1,7 @@
 #include "server/completions.hpp"
 
+#include "server/client_socket.hpp"
+
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -124,7 +126,7 @@ std::vector<int32_t> text_prompt(const Engine& engine, const CompletionRequest& 
 }
 
 void serve_generation(std::shared_ptr<Engine> engine, Endpoint kind, const Generation& gen, std::vector<int32_t> prompt,
-                      httplib::Response& res, GenerationContext ctx) {
+                      const httplib::Request& req, httplib::Response& res, GenerationContext ctx) {
     Scheduler& sched = engine->scheduler();
     auto ch = std::make_shared<Channel>();
     Request r;
@@ -167,14 +169,25 @@ void serve_generation(std::shared_ptr<Engine> engine, Endpoint kind, const Gener
     };
 
     if (!gen.stream) {
+        // Wait for the outcome, looking every 100 ms whether the client is still there: one
+        // that went away frees its slot at once, as a dropped stream does.
+        const ClientSocket client(req);
         std::unique_lock lock(ch->mu);
-        bool timed_out = !ch->cv.wait_until(lock, deadline, [&] { return ch->done.has_value(); });
-        if (timed_out) {
-            sched.cancel(*id);
-            ch->cv.wait(lock, [&] { return ch->done.has_value(); });
+        bool timed_out = false, gone = false;
+        while (!ch->done) {
+            const auto next = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+            if (ch->cv.wait_until(lock, next, [&] { return ch->done.has_value(); })) break;
+            timed_out = std::chrono::steady_clock::now() >= deadline;
+            gone = client.closed();
+            if (timed_out || gone) {
+                ch->abandoned = gone;
+                sched.cancel(*id);
+                ch->cv.wait(lock, [&] { return ch->done.has_value(); });
+            }
         }
         const Outcome o = *ch->done;
         finished(o);
+        if (gone) return;  // nobody to answer
         if (o.finish_reason != "stop" && o.finish_reason != "length") throw interrupted(o, ctx.timeout, timed_out);
         std::vector<SampledToken> lp;
         for (const Piece& p : ch->pieces) lp.insert(lp.end(), p.tokens.begin(), p.tokens.end());

@@ -38,8 +38,10 @@ std::vector<int32_t> chat_prompt(const Engine& engine, const ChatRequest& r);
 std::vector<int32_t> text_prompt(const Engine& engine, const CompletionRequest& r);
 
 // Submits and answers. Throws ApiError 429 (with the retry hint in the message) when
-// the engine's queue is full, before anything was written to res.
+// the engine's queue is full, before anything was written to res. A client that goes
+// away (a stream it stops reading, a connection it closes while waiting for the whole
+// answer) has its request cancelled, which frees the slot.
 void serve_generation(std::shared_ptr<Engine> engine, Endpoint kind, const Generation& gen, std::vector<int32_t> prompt,
-                      httplib::Response& res, GenerationContext ctx);
+                      const httplib::Request& req, httplib::Response& res, GenerationContext ctx);
 
 }  // namespace lmx::server

@@ -158,7 +158,7 @@ private:
                 auto prompt = chat ? chat_prompt(*engine, *chat) : text_prompt(*engine, *text);
                 res.set_header("X-Lmx-Served-By", "local");
                 t_log.served_by = "local";
-                serve_generation(engine, kind, gen, std::move(prompt), res,
+                serve_generation(engine, kind, gen, std::move(prompt), req, res,
                                  {metrics_, opts_.timeout, in_flight, [](const GenerationLog& g) { t_log.gen = g; }});
             } catch (const ApiError& e) {
                 const bool local_unavailable = e.status == 404 || e.status == 429 || e.status == 503;

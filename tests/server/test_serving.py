@@ -80,6 +80,24 @@ def test_full_queue_is_429_with_retry_after_and_a_dropped_stream_frees_its_slot(
         assert s.stop() == 0
 
 
+def test_a_client_that_closes_while_waiting_for_a_whole_answer_frees_its_slot():
+    s = Server()
+    try:
+        body = json.dumps(dict(max_tokens=900, **LONG)).encode()  # several seconds of generation
+        host, port = s.url.split("//")[1].rsplit(":", 1)
+        conn = socket.create_connection((host, int(port)))
+        conn.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        assert wait_until(lambda: metric(s, "lmx_active_requests") == 1)
+        conn.close()
+        closed = time.time()
+        assert wait_until(lambda: metric(s, "lmx_active_requests") == 0, timeout=2), "the abandoned request kept its slot"
+        assert time.time() - closed < 2
+        assert s.client().completions.create(max_tokens=2, **LONG).choices[0].finish_reason == "length"
+    finally:
+        assert s.stop() == 0
+
+
 def test_generation_timeout_is_504():
     s = Server("--timeout", "2")
     try:
