@@ -49,6 +49,7 @@ struct Scheduler::Running {
     int32_t next = -1;  // sampled, to be decoded in the next step; -1 while the prompt is processed
     uint64_t admitted = 0;  // admission order: earlier requests get prompt chunks first
     Piece pending;          // logprobs waiting for the text they belong to
+    size_t logprob_bytes = 0;  // the token bytes of the logprobs streamed so far
     Outcome out;
 };
 
@@ -174,12 +175,21 @@ void Scheduler::sample_into(Slot& s, const float* logits, std::vector<Finished>&
     }
     run.pending.text += text;
     run.out.text += text;
+    if (stopped) {  // the tokens that only spelled the dropped stop string get no logprobs
+        size_t kept = 0, at = run.logprob_bytes;
+        while (kept < run.pending.tokens.size() && at < run.out.text.size())
+            at += tok.token_bytes(run.pending.tokens[kept++].token.id).size();
+        run.pending.tokens.resize(kept);
+    }
     // Logprobs of a token whose text is held back wait for it, unless the request ends.
     const bool emit = !run.pending.text.empty() || (!reason.empty() && !run.pending.tokens.empty());
     if (emit && run.r.on_piece) {
         if (!run.r.on_piece(run.pending)) reason = "cancelled";
     }
-    if (emit) run.pending = Piece{};
+    if (emit) {
+        for (const SampledToken& st : run.pending.tokens) run.logprob_bytes += tok.token_bytes(st.token.id).size();
+        run.pending = Piece{};
+    }
     if (!reason.empty()) {
         finish(s, reason, done);
         return;

@@ -5,7 +5,7 @@ namespace lmx::server {
 std::string_view chat_page_html() {
     static constexpr std::string_view kPage = R"html(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>lmx chat</title>
+<title>lmx chat</title><link rel="icon" href="data:,">
 <style>
 body{font:15px/1.45 system-ui,sans-serif;max-width:760px;margin:0 auto;padding:12px;color:#222}
 header{display:flex;gap:8px;align-items:center;margin-bottom:8px}header h1{font-size:18px;margin:0 auto 0 0}
