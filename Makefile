@@ -21,9 +21,11 @@ test: build test-release test-asan fuzz test-server test-python test-js
 test-release:
 	ctest --preset release -j $(JOBS)
 
-# lmx serve driven by the official openai client (tests/server).
+# lmx serve driven by the official openai clients (tests/server): the Python package with
+# pytest, the npm package and the chat page in headless Chromium with node --test.
 test-server: build
 	.venv/bin/python -m pytest -q -p no:cacheprovider tests/server
+	cd tests/server/js && npm ci --no-audit --no-fund --loglevel=error && npm test
 
 # The Python package (bindings/python): uv builds the core once more (Release, -fPIC, in
 # build/python, incremental) with the nanobind extension, installs it into
