@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/packed_q4k.hpp"
 #include "tensor/dtype.hpp"
 
 namespace lmx::kernels {
@@ -34,6 +35,18 @@ void with_row_count(int nr, F&& f) {
         case 3: f(std::integral_constant<int, 3>{}); break;
         case 2: f(std::integral_constant<int, 2>{}); break;
         default: f(std::integral_constant<int, 1>{}); break;
+    }
+}
+
+// Splits rows into groups of at most kMaxDotRows, as even as possible (5 rows: 3 + 2, not
+// 4 + 1: a lone row is the slowest case): f(first_row, count) for each group, in order.
+template <class F>
+void for_row_groups(int64_t rows, F&& f) {
+    const int64_t groups = (rows + kMaxDotRows - 1) / kMaxDotRows;
+    for (int64_t g = 0, r = 0; g < groups; g++) {
+        const int nr = static_cast<int>((rows - r) / (groups - g) + ((rows - r) % (groups - g) != 0));
+        f(r, nr);
+        r += nr;
     }
 }
 
@@ -131,6 +144,7 @@ struct Table {
     DotU4F32Fn dot_u4_f32 = nullptr;
     QuantizeU4Q8Fn quantize_u4_q8 = nullptr;
     DotU4Q8Fn dot_u4_q8 = nullptr;
+    PackedQ4KFn packed_q4k = nullptr;  // only where it beats the row kernels (AVX-512 VNNI)
 };
 
 std::vector<Isa> available_isas();  // scalar first, then what this CPU runs

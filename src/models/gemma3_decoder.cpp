@@ -26,7 +26,6 @@ public:
 
         const auto norm = ops::rms_norm(c_.rms_eps);
         const auto q_norm = ops::head_rms_norm(c_.rms_eps, c_.n_heads), k_norm = ops::head_rms_norm(c_.rms_eps, c_.n_kv_heads);
-        const auto mm = ops::matmul();
         auto rope = [&](int n_heads, float base) {
             return ops::rope({n_heads, c_.head_dim, c_.n_rot, base, c_.rope_layout});
         };
@@ -37,24 +36,24 @@ public:
             const std::string p = layer_prefix(il);
             const bool local = c_.is_local(il);
             ValueId h = g_.add(norm, {x, layer_weight(il, "attn_norm.weight", {d})}, p + "attn_norm");
-            ValueId q = g_.add(mm, {h, layer_weight(il, "attn_q.weight", {qd, d})}, p + "attn_q");
-            ValueId k = g_.add(mm, {h, layer_weight(il, "attn_k.weight", {kvd, d})}, p + "attn_k");
-            ValueId v = g_.add(mm, {h, layer_weight(il, "attn_v.weight", {kvd, d})}, p + "attn_v");
+            ValueId q = matmul(h, layer_weight(il, "attn_q.weight", {qd, d}), p + "attn_q");
+            ValueId k = matmul(h, layer_weight(il, "attn_k.weight", {kvd, d}), p + "attn_k");
+            ValueId v = matmul(h, layer_weight(il, "attn_v.weight", {kvd, d}), p + "attn_v");
             q = g_.add(q_norm, {q, layer_weight(il, "attn_q_norm.weight", {hd})}, p + "q_norm");
             k = g_.add(k_norm, {k, layer_weight(il, "attn_k_norm.weight", {hd})}, p + "k_norm");
             q = g_.add(local ? rope_q_local : rope_q_global, {q, in.positions}, p + "q_rope");
             k = g_.add(local ? rope_k_local : rope_k_global, {k, in.positions}, p + "k_rope");
             ops::AttentionParams ap{il, c_.n_heads, c_.n_kv_heads, c_.head_dim, c_.attn_scale, local ? c_.sliding_window : 0};
             ValueId a = g_.add(ops::attention(ap), {q, k, v, in.positions, in.seq_ids}, p + "attn");
-            a = g_.add(mm, {a, layer_weight(il, "attn_output.weight", {d, qd})}, p + "attn_out");
+            a = matmul(a, layer_weight(il, "attn_output.weight", {d, qd}), p + "attn_out");
             a = g_.add(norm, {a, layer_weight(il, "post_attention_norm.weight", {d})}, p + "attn_post_norm");
             x = g_.add(ops::add(), {x, a}, p + "attn_residual");
 
             h = g_.add(norm, {x, layer_weight(il, "ffn_norm.weight", {d})}, p + "ffn_norm");
-            ValueId gate = g_.add(mm, {h, layer_weight(il, "ffn_gate.weight", {c_.n_ff, d})}, p + "ffn_gate");
-            ValueId up = g_.add(mm, {h, layer_weight(il, "ffn_up.weight", {c_.n_ff, d})}, p + "ffn_up");
+            ValueId gate = matmul(h, layer_weight(il, "ffn_gate.weight", {c_.n_ff, d}), p + "ffn_gate");
+            ValueId up = matmul(h, layer_weight(il, "ffn_up.weight", {c_.n_ff, d}), p + "ffn_up");
             ValueId act = g_.add(ops::geglu(), {gate, up}, p + "geglu");
-            ValueId down = g_.add(mm, {act, layer_weight(il, "ffn_down.weight", {d, c_.n_ff})}, p + "down");
+            ValueId down = matmul(act, layer_weight(il, "ffn_down.weight", {d, c_.n_ff}), p + "down");
             down = g_.add(norm, {down, layer_weight(il, "post_ffw_norm.weight", {d})}, p + "ffn_post_norm");
             x = g_.add(ops::add(), {x, down}, p + "ffn_residual");
         }

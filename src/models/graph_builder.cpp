@@ -1,6 +1,7 @@
 #include "models/graph_builder.hpp"
 
 #include "base/error.hpp"
+#include "kernels/kernels.hpp"
 
 namespace lmx::models {
 
@@ -34,12 +35,21 @@ std::string GraphBuilder::layer_prefix(int layer) {
     return p;
 }
 
+ValueId GraphBuilder::matmul(ValueId x, ValueId w, const std::string& name, ValueId bias) {
+    std::vector<ValueId> args = {x, w};
+    if (bias >= 0) args.push_back(bias);
+    const graph::Value& wv = g_.value(w);
+    if (wv.dtype == DType::Q4_K && kernels::best_table().packed_q4k && wv.dims.size() == 2 && wv.dims[0] % kernels::kPackedRows == 0)
+        return g_.add(ops::matmul(std::make_shared<const kernels::PackedQ4K>(wv.data, wv.dims[0], wv.dims[1])), std::move(args), name);
+    return g_.add(ops::matmul(), std::move(args), name);
+}
+
 void GraphBuilder::add_logits(ValueId x, ValueId output_rows, ValueId token_embd) {
     // Only the requested rows go through the final norm and the (large) output head.
     x = g_.add(ops::gather_rows(), {x, output_rows}, "outputs");
     x = g_.add(ops::rms_norm(c_.rms_eps), {x, weight("output_norm.weight", {c_.n_embd})}, "output_norm");
     ValueId head = c_.tied_output ? token_embd : weight("output.weight", {c_.n_vocab, c_.n_embd});
-    g_.mark_output(g_.add(ops::matmul(), {x, head}, "logits"));
+    g_.mark_output(matmul(x, head, "logits"));
 }
 
 }  // namespace lmx::models

@@ -21,16 +21,14 @@ public:
         ValueId x = g_.add(ops::embed(), {embd, in.tokens}, "embed");
 
         const auto norm = ops::rms_norm(c_.rms_eps);
-        const auto mm = ops::matmul();
         ops::RopeParams rq{c_.n_heads, c_.head_dim, c_.n_rot, c_.rope_base, c_.rope_layout};
         ops::RopeParams rk = rq;
         rk.n_heads = c_.n_kv_heads;
         const auto rope_q = ops::rope(rq), rope_k = ops::rope(rk);
         // matmul by blk.<il>.<name>.weight, plus blk.<il>.<name>.bias when the architecture has one
         auto project = [&](int il, ValueId h, const std::string& name, int64_t n, bool bias) {
-            std::vector<ValueId> args = {h, layer_weight(il, name + ".weight", {n, d})};
-            if (bias) args.push_back(layer_weight(il, name + ".bias", {n}));
-            return g_.add(mm, std::move(args), layer_prefix(il) + name);
+            return matmul(h, layer_weight(il, name + ".weight", {n, d}), layer_prefix(il) + name,
+                          bias ? layer_weight(il, name + ".bias", {n}) : ValueId{-1});
         };
 
         for (int il = 0; il < c_.n_layers; il++) {
@@ -43,14 +41,14 @@ public:
             k = g_.add(rope_k, {k, in.positions}, p + "k_rope");
             ops::AttentionParams ap{il, c_.n_heads, c_.n_kv_heads, c_.head_dim, c_.attn_scale};
             ValueId a = g_.add(ops::attention(ap), {q, k, v, in.positions, in.seq_ids}, p + "attn");
-            a = g_.add(mm, {a, layer_weight(il, "attn_output.weight", {d, qd})}, p + "attn_out");
+            a = matmul(a, layer_weight(il, "attn_output.weight", {d, qd}), p + "attn_out");
             x = g_.add(ops::add(), {x, a}, p + "attn_residual");
 
             h = g_.add(norm, {x, layer_weight(il, "ffn_norm.weight", {d})}, p + "ffn_norm");
             ValueId gate = project(il, h, "ffn_gate", c_.n_ff, false);
             ValueId up = project(il, h, "ffn_up", c_.n_ff, false);
             ValueId act = g_.add(ops::swiglu(), {gate, up}, p + "swiglu");
-            ValueId down = g_.add(mm, {act, layer_weight(il, "ffn_down.weight", {d, c_.n_ff})}, p + "down");
+            ValueId down = matmul(act, layer_weight(il, "ffn_down.weight", {d, c_.n_ff}), p + "down");
             x = g_.add(ops::add(), {x, down}, p + "ffn_residual");
         }
         add_logits(x, in.output_rows, embd);

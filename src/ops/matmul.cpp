@@ -11,7 +11,7 @@ namespace lmx::ops {
 // weight rows, so each thread streams a disjoint slice of the weights.
 class MatMul final : public NamedOp {
 public:
-    MatMul() : NamedOp("matmul") {}
+    explicit MatMul(std::shared_ptr<const kernels::PackedQ4K> packed = nullptr) : NamedOp("matmul"), packed_(std::move(packed)) {}
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 2, 3);
         const Dims& x = in[0]->dims;
@@ -25,6 +25,9 @@ public:
         require(w[1] % dtype_info(in[1]->dtype).block_elems == 0, "weight rows of ", w[1],
                 " are not whole ", dtype_name(in[1]->dtype), " blocks");
         if (in.size() == 3) require(in[2]->dims == Dims{w[0]} && in[2]->dtype == DType::F32, "bias must be f32 [N]");
+        if (packed_)
+            require(in[1]->dtype == DType::Q4_K && packed_->n() == w[0] && packed_->k() == w[1], "the repacked weight is not ",
+                    dtype_name(in[1]->dtype), " ", graph::dims_to_string(w));
         Dims y = x;
         y.back() = w[0];
         return {{DType::F32, y}};
@@ -44,10 +47,11 @@ public:
         });
         const float* bias = in.size() == 3 ? in[2].as<float>() : nullptr;
         float* y = out[0].as<float>();
+        if (packed_ && ctx.kernels.packed_q4k && !ctx.deterministic) {
+            run_packed(ctx, act, a_bytes, rows, bias, y);
+            return;
+        }
         const uint8_t* wd = w.as<uint8_t>();
-        // groups of activation rows as even as possible (5 rows: 3 + 2, not 4 + 1: a lone row
-        // is the slowest case)
-        const int64_t groups = wk.vec_dot_rows && rows > 1 ? (rows + kernels::kMaxDotRows - 1) / kernels::kMaxDotRows : rows;
         // Weight rows in tiles of about kTileBytes, every activation group passing over a
         // tile before the next: a group is then read from L3 once per tile, not once per
         // weight row (for a long prompt the quantized activations outgrow L2: 128 rows of
@@ -59,9 +63,7 @@ public:
             float dots[kernels::kMaxDotRows];
             for (int64_t j0 = b; j0 < e; j0 += tile) {
                 const int64_t j1 = std::min(e, j0 + tile);
-                int64_t r = 0;
-                for (int64_t gi = 0; gi < groups; gi++) {
-                    const int nr = static_cast<int>((rows - r) / (groups - gi) + ((rows - r) % (groups - gi) != 0));
+                auto group = [&](int64_t r, int nr) {
                     for (int i = 0; i < nr; i++) a[i] = act + static_cast<size_t>(r + i) * a_bytes;
                     for (int64_t j = j0; j < j1; j++) {
                         const uint8_t* wrow = wd + static_cast<size_t>(j) * w_bytes;
@@ -73,13 +75,37 @@ public:
                             y[r * n + j] = wk.vec_dot(k, wrow, a[0]) + bj;
                         }
                     }
-                    r += nr;
-                }
+                };
+                if (wk.vec_dot_rows) kernels::for_row_groups(rows, group);
+                else for (int64_t r = 0; r < rows; r++) group(r, 1);
             }
         });
     }
+
+private:
+    // Threads split the 16-row tiles; each tile (k = 1536: 15 KB) stays in L1 while every
+    // group of activation rows passes over it.
+    void run_packed(graph::ExecContext& ctx, const uint8_t* act, size_t a_bytes, int64_t rows, const float* bias, float* y) const {
+        const int64_t n = packed_->n(), k = packed_->k();
+        parallel_for(ctx, n / kernels::kPackedRows, [&](int64_t b, int64_t e) {
+            const void* a[kernels::kMaxDotRows];
+            for (int64_t t = b; t < e; t++) {
+                const int64_t c0 = t * kernels::kPackedRows;
+                kernels::for_row_groups(rows, [&](int64_t r, int nr) {
+                    for (int i = 0; i < nr; i++) a[i] = act + static_cast<size_t>(r + i) * a_bytes;
+                    ctx.kernels.packed_q4k(k, packed_->tile(t), a, nr, y + r * n + c0, n);
+                    if (bias)
+                        for (int i = 0; i < nr; i++)
+                            for (int c = 0; c < kernels::kPackedRows; c++) y[(r + i) * n + c0 + c] += bias[c0 + c];
+                });
+            }
+        });
+    }
+
+    std::shared_ptr<const kernels::PackedQ4K> packed_;
 };
 
 OpPtr matmul() { return std::make_shared<MatMul>(); }
+OpPtr matmul(std::shared_ptr<const kernels::PackedQ4K> packed) { return std::make_shared<MatMul>(std::move(packed)); }
 
 }  // namespace lmx::ops

@@ -211,7 +211,6 @@ private:
             for (int64_t r = lo; r < hi; r++) ctx.kernels.quantize_u4_q8(a + r * k, act + r * row_bytes, k, p_.block_size);
         });
         constexpr int64_t kRun = 64;
-        const int64_t groups = (m + kernels::kMaxDotRows - 1) / kernels::kMaxDotRows;
         const int64_t tile = std::max<int64_t>(kRun, 128 * 1024 / (blocks_ * blob_));
         parallel_for(ctx, n, [&](int64_t lo, int64_t hi) {
             std::vector<float> run_scales;  // the half types' scales as f32
@@ -219,9 +218,7 @@ private:
             float v[kernels::kMaxDotRows * kRun];
             for (int64_t j0 = lo; j0 < hi; j0 += tile) {
                 const int64_t j1 = std::min(hi, j0 + tile);
-                int64_t r0 = 0;
-                for (int64_t g = 0; g < groups; g++) {  // groups as even as possible (5 rows: 3 + 2)
-                    const int nr = static_cast<int>((m - r0) / (groups - g) + ((m - r0) % (groups - g) != 0));
+                kernels::for_row_groups(m, [&](int64_t r0, int nr) {
                     for (int r = 0; r < nr; r++) rows[r] = act + (r0 + r) * row_bytes;
                     for (int64_t j = j0; j < j1; j += kRun) {
                         const int64_t nw = std::min(kRun, j1 - j);
@@ -242,8 +239,7 @@ private:
                                 y[(r0 + r) * n + j + c] = static_cast<T>(bias ? v[r * nw + c] + bj : v[r * nw + c]);
                             }
                     }
-                    r0 += nr;
-                }
+                });
             }
         });
     }

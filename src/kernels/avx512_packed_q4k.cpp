@@ -1,0 +1,81 @@
+// The AVX-512 VNNI GEMM over repacked Q4_K tiles (packed_q4k.hpp): per sub-block of 32
+// columns, 8 registers of 16 rows' weights are unpacked once for all activation rows;
+// each activation row then takes 8 vpdpbusd with 4 of its bytes broadcast, one vpmulld
+// by the 16 rows' sub-block scales, and per super-block 4 vpdpwssd for the mins and two
+// multiply-adds, for 16 output columns at once. Bit-identical to packed_q4k_scalar.
+
+#include "kernels/avx512_intrinsics.hpp"
+
+#include <cstring>
+
+#include "kernels/kernels.hpp"
+#include "kernels/packed_q4k.hpp"
+#include "tensor/quant_blocks.hpp"
+
+namespace lmx::kernels::avx512 {
+
+static __m512i broadcast_u32(const void* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return _mm512_set1_epi32(static_cast<int>(v));
+}
+
+// The mins' activation side: word p of the result (dword 2p) is s_2p | s_2p+1 << 16, s_j the
+// sum of sub-block j's 32 values (two bsums).
+static void bsum_pairs(const int16_t* bsums, int32_t* out8) {
+    const __m256i s = _mm256_madd_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums)), _mm256_set1_epi16(1));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out8), _mm256_blend_epi16(s, _mm256_srli_epi64(s, 16), 0x22));
+}
+
+constexpr size_t kAhead = 4 * kPackedQ4KBytes;  // 10 KB: without it the VM's hardware prefetch leaves decoding at 60% of this speed
+
+template <int NR>
+static void packed_q4k_rows(int64_t k, const uint8_t* tile, const void* const* a, float* y, int64_t ldy) {
+    const block_q8_K* x[NR];
+    __m512 acc[NR], acc_m[NR];
+    for (int r = 0; r < NR; r++) x[r] = static_cast<const block_q8_K*>(a[r]), acc[r] = acc_m[r] = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    for (int64_t i = 0; i < k / QK_K; i++) {
+        const uint8_t* p = tile + static_cast<size_t>(i) * kPackedQ4KBytes;
+        const __m512 d = _mm512_loadu_ps(p), dmin = _mm512_loadu_ps(p + 64);
+        __m512i tot[NR];
+        for (int r = 0; r < NR; r++) tot[r] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; j++) {
+            for (int l = 0; l < 5; l++) _mm_prefetch(reinterpret_cast<const char*>(p + kAhead + (5 * j + l) * 64), _MM_HINT_T0);
+            __m512i w[8];
+            for (int c = 0; c < 4; c++) {
+                const __m512i bytes = _mm512_loadu_si512(p + 512 + (4 * j + c) * 64);
+                w[c] = _mm512_and_si512(bytes, m4);
+                w[c + 4] = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), m4);
+            }
+            const __m512i sc = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 128 + 16 * j)));
+            for (int r = 0; r < NR; r++) {
+                const int8_t* q = x[r][i].qs + 32 * j;
+                // two chains of four: the dependency on one accumulator would bind a single row
+                __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], broadcast_u32(q));
+                __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], broadcast_u32(q + 4));
+                for (int c = 2; c < 8; c += 2) {
+                    s0 = _mm512_dpbusd_epi32(s0, w[c], broadcast_u32(q + 4 * c));
+                    s1 = _mm512_dpbusd_epi32(s1, w[c + 1], broadcast_u32(q + 4 * c + 4));
+                }
+                tot[r] = _mm512_add_epi32(tot[r], _mm512_mullo_epi32(_mm512_add_epi32(s0, s1), sc));
+            }
+        }
+        for (int r = 0; r < NR; r++) {
+            alignas(32) int32_t pairs[8];
+            bsum_pairs(x[r][i].bsums, pairs);
+            __m512i mn = _mm512_setzero_si512();
+            for (int q = 0; q < 4; q++) mn = _mm512_dpwssd_epi32(mn, _mm512_loadu_si512(p + 256 + 64 * q), _mm512_set1_epi32(pairs[2 * q]));
+            const __m512 dy = _mm512_set1_ps(x[r][i].d);
+            acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(tot[r]), _mm512_mul_ps(d, dy), acc[r]);
+            acc_m[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(mn), _mm512_mul_ps(dmin, dy), acc_m[r]);
+        }
+    }
+    for (int r = 0; r < NR; r++) _mm512_storeu_ps(y + r * ldy, _mm512_sub_ps(acc[r], acc_m[r]));
+}
+
+void packed_q4k(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
+    with_row_count(nr, [&](auto rows) { packed_q4k_rows<decltype(rows)::value>(k, tile, a, y, ldy); });
+}
+
+}  // namespace lmx::kernels::avx512
