@@ -57,6 +57,10 @@ public:
         // weight row (for a long prompt the quantized activations outgrow L2: 128 rows of
         // 8960 Q8_K values are 1.3 MB).
         constexpr size_t kTileBytes = 128 * 1024;
+        // One group of activation rows streams the weights from memory once: software
+        // prefetch keeps DRAM busy ahead of the kernel (this VM's hardware prefetch does not).
+        const bool stream = rows <= kernels::kMaxDotRows;
+        constexpr size_t kPrefetchAhead = 8 * 1024;
         const int64_t tile = std::max<int64_t>(1, static_cast<int64_t>(kTileBytes / w_bytes));
         parallel_for(ctx, n, [&](int64_t b, int64_t e) {
             const void* a[kernels::kMaxDotRows];
@@ -67,6 +71,8 @@ public:
                     for (int i = 0; i < nr; i++) a[i] = act + static_cast<size_t>(r + i) * a_bytes;
                     for (int64_t j = j0; j < j1; j++) {
                         const uint8_t* wrow = wd + static_cast<size_t>(j) * w_bytes;
+                        if (stream)
+                            for (size_t o = 0; o < w_bytes; o += 64) __builtin_prefetch(wrow + kPrefetchAhead + o);
                         const float bj = bias ? bias[j] : 0.0f;
                         if (nr > 1) {  // the weight row is unpacked once for the group
                             wk.vec_dot_rows(k, wrow, a, nr, dots);
