@@ -17,7 +17,8 @@ void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, cons
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 void dot_u4_q8(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out);  // avx512_u4_q8.cpp
 void add_k_quant_kernels(Table& t);  // avx512_dot_k.cpp: Q4_K and Q6_K
-void packed_q4k(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);  // avx512_packed_q4k.cpp
+void packed_q4k(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);  // avx512_packed.cpp
+void packed_q8(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 
 // Blocks go in fours: their 8 fp16 scales sit at fixed offsets inside 64-128 bytes, so
 // a few wide loads, one or two permutes and one vcvtph2ps fetch them all (converting per
@@ -194,7 +195,8 @@ void add_avx512_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q5_0)].vec_dot = vec_dot_of<avx512::Q5_0>;
     t.weight[static_cast<int>(DType::Q5_0)].vec_dot_rows = vec_dot_rows_of<avx512::Q5_0>;
     avx512::add_k_quant_kernels(t);
-    t.packed_q4k = avx512::packed_q4k;
+    t.packed[static_cast<int>(PackedLayout::q4k)] = avx512::packed_q4k;
+    t.packed[static_cast<int>(PackedLayout::q8)] = avx512::packed_q8;
 }
 
 }  // namespace lmx::kernels

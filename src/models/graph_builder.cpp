@@ -39,8 +39,10 @@ ValueId GraphBuilder::matmul(ValueId x, ValueId w, const std::string& name, Valu
     std::vector<ValueId> args = {x, w};
     if (bias >= 0) args.push_back(bias);
     const graph::Value& wv = g_.value(w);
-    if (wv.dtype == DType::Q4_K && kernels::best_table().packed_q4k && wv.dims.size() == 2 && wv.dims[0] % kernels::kPackedRows == 0)
-        return g_.add(ops::matmul(std::make_shared<const kernels::PackedQ4K>(wv.data, wv.dims[0], wv.dims[1])), std::move(args), name);
+    if (kernels::PackedWeights::packs(wv.dtype) && wv.dims.size() == 2 && wv.dims[0] % kernels::kPackedRows == 0 &&
+        kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))])
+        return g_.add(ops::matmul(std::make_shared<const kernels::PackedWeights>(wv.dtype, wv.data, wv.dims[0], wv.dims[1])),
+                      std::move(args), name);
     return g_.add(ops::matmul(), std::move(args), name);
 }
 

@@ -22,8 +22,8 @@ public:
     // blk.<layer>.<suffix>
     graph::ValueId layer_weight(int layer, std::string_view suffix, graph::Dims dims);
 
-    // x · wᵀ (+ bias) as a matmul node. A Q4_K weight is also repacked for the packed GEMM
-    // when this CPU's kernels have one (kernels/packed_q4k.hpp; its load time is ~1 s per GB).
+    // x · wᵀ (+ bias) as a matmul node. A weight of a packable type is also repacked for
+    // the packed GEMM when this CPU's kernels have one (kernels/packed_weights.hpp; ~1 s per GB).
     graph::ValueId matmul(graph::ValueId x, graph::ValueId w, const std::string& name, graph::ValueId bias = -1);
 
     // gather the requested rows → final RMSNorm → output head (token_embd when tied).

@@ -11,7 +11,7 @@ namespace lmx::ops {
 // weight rows, so each thread streams a disjoint slice of the weights.
 class MatMul final : public NamedOp {
 public:
-    explicit MatMul(std::shared_ptr<const kernels::PackedQ4K> packed = nullptr) : NamedOp("matmul"), packed_(std::move(packed)) {}
+    explicit MatMul(std::shared_ptr<const kernels::PackedWeights> packed = nullptr) : NamedOp("matmul"), packed_(std::move(packed)) {}
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 2, 3);
         const Dims& x = in[0]->dims;
@@ -26,7 +26,7 @@ public:
                 " are not whole ", dtype_name(in[1]->dtype), " blocks");
         if (in.size() == 3) require(in[2]->dims == Dims{w[0]} && in[2]->dtype == DType::F32, "bias must be f32 [N]");
         if (packed_)
-            require(in[1]->dtype == DType::Q4_K && packed_->n() == w[0] && packed_->k() == w[1], "the repacked weight is not ",
+            require(in[1]->dtype == packed_->dtype() && packed_->n() == w[0] && packed_->k() == w[1], "the repacked weight is not ",
                     dtype_name(in[1]->dtype), " ", graph::dims_to_string(w));
         Dims y = x;
         y.back() = w[0];
@@ -47,8 +47,11 @@ public:
         });
         const float* bias = in.size() == 3 ? in[2].as<float>() : nullptr;
         float* y = out[0].as<float>();
-        if (packed_ && ctx.kernels.packed_q4k && !ctx.deterministic) {
-            run_packed(ctx, act, a_bytes, rows, bias, y);
+        const kernels::PackedFn packed = packed_ ? ctx.kernels.packed[static_cast<int>(packed_->layout())] : nullptr;
+        // Every row count takes the packed kernel, so batching never changes a result (the q8
+        // layout's byte per weight costs Gemma-3's Q5_0 decoding ~10%: its 5.5 bits become 8).
+        if (packed && !ctx.deterministic) {
+            run_packed(ctx, packed, act, a_bytes, rows, bias, y);
             return;
         }
         const uint8_t* wd = w.as<uint8_t>();
@@ -89,9 +92,10 @@ public:
     }
 
 private:
-    // Threads split the 16-row tiles; each tile (k = 1536: 15 KB) stays in L1 while every
-    // group of activation rows passes over it.
-    void run_packed(graph::ExecContext& ctx, const uint8_t* act, size_t a_bytes, int64_t rows, const float* bias, float* y) const {
+    // Threads split the 16-row tiles; each tile (Q4_K, k = 1536: 15 KB) stays in L1 while
+    // every group of activation rows passes over it.
+    void run_packed(graph::ExecContext& ctx, kernels::PackedFn packed, const uint8_t* act, size_t a_bytes, int64_t rows, const float* bias,
+                    float* y) const {
         const int64_t n = packed_->n(), k = packed_->k();
         parallel_for(ctx, n / kernels::kPackedRows, [&](int64_t b, int64_t e) {
             const void* a[kernels::kMaxDotRows];
@@ -99,7 +103,7 @@ private:
                 const int64_t c0 = t * kernels::kPackedRows;
                 kernels::for_row_groups(rows, [&](int64_t r, int nr) {
                     for (int i = 0; i < nr; i++) a[i] = act + static_cast<size_t>(r + i) * a_bytes;
-                    ctx.kernels.packed_q4k(k, packed_->tile(t), a, nr, y + r * n + c0, n);
+                    packed(k, packed_->tile(t), a, nr, y + r * n + c0, n);
                     if (bias)
                         for (int i = 0; i < nr; i++)
                             for (int c = 0; c < kernels::kPackedRows; c++) y[(r + i) * n + c0 + c] += bias[c0 + c];
@@ -108,10 +112,10 @@ private:
         });
     }
 
-    std::shared_ptr<const kernels::PackedQ4K> packed_;
+    std::shared_ptr<const kernels::PackedWeights> packed_;
 };
 
 OpPtr matmul() { return std::make_shared<MatMul>(); }
-OpPtr matmul(std::shared_ptr<const kernels::PackedQ4K> packed) { return std::make_shared<MatMul>(std::move(packed)); }
+OpPtr matmul(std::shared_ptr<const kernels::PackedWeights> packed) { return std::make_shared<MatMul>(std::move(packed)); }
 
 }  // namespace lmx::ops

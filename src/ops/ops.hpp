@@ -6,7 +6,7 @@
 #include "graph/ir.hpp"
 
 namespace lmx::kernels {
-class PackedQ4K;
+class PackedWeights;
 }
 
 namespace lmx::ops {
@@ -17,9 +17,9 @@ using OpPtr = std::shared_ptr<const graph::Op>;
 OpPtr embed();
 // matmul(x f32 [R, K], w [N, K] any supported dtype[, bias f32 [N]]) -> f32 [R, N] = x · wᵀ (+ bias).
 OpPtr matmul();
-// The same for one Q4_K weight w whose repacked copy (kernels/packed_q4k.hpp) the op keeps:
-// used where the kernel table has the packed GEMM, outside deterministic mode; w otherwise.
-OpPtr matmul(std::shared_ptr<const kernels::PackedQ4K> packed);
+// The same for one weight w whose repacked copy (kernels/packed_weights.hpp) the op keeps:
+// used where the kernel table has that layout's GEMM, outside deterministic mode; w otherwise.
+OpPtr matmul(std::shared_ptr<const kernels::PackedWeights> packed);
 // rms_norm(x f32 [R, D], weight f32 [D]) -> x / sqrt(mean(x²) + eps) * weight.
 OpPtr rms_norm(float eps);
 // head_rms_norm(x f32 [R, n_heads * D], weight f32 [D]): rms_norm of each head on its

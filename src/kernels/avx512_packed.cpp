@@ -1,15 +1,16 @@
-// The AVX-512 VNNI GEMM over repacked Q4_K tiles (packed_q4k.hpp): per sub-block of 32
-// columns, 8 registers of 16 rows' weights are unpacked once for all activation rows;
-// each activation row then takes 8 vpdpbusd with 4 of its bytes broadcast, one vpmulld
-// by the 16 rows' sub-block scales, and per super-block 4 vpdpwssd for the mins and two
-// multiply-adds, for 16 output columns at once. Bit-identical to packed_q4k_scalar.
+// The AVX-512 VNNI GEMMs over repacked tiles (packed_weights.hpp), 16 output columns at
+// once. q4k: per sub-block of 32 columns, 8 registers of 16 rows' weights are unpacked
+// once for all activation rows; each activation row then takes 8 vpdpbusd with 4 of its
+// bytes broadcast, one vpmulld by the 16 rows' sub-block scales, and per super-block 4
+// vpdpwssd for the mins and two multiply-adds. q8: per block, 8 vpdpbusd per activation
+// row and one multiply-add. Bit-identical to packed_q4k_scalar and packed_q8_scalar.
 
 #include "kernels/avx512_intrinsics.hpp"
 
 #include <cstring>
 
 #include "kernels/kernels.hpp"
-#include "kernels/packed_q4k.hpp"
+#include "kernels/packed_weights.hpp"
 #include "tensor/quant_blocks.hpp"
 
 namespace lmx::kernels::avx512 {
@@ -27,7 +28,7 @@ static void bsum_pairs(const int16_t* bsums, int32_t* out8) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out8), _mm256_blend_epi16(s, _mm256_srli_epi64(s, 16), 0x22));
 }
 
-constexpr size_t kAhead = 4 * kPackedQ4KBytes;  // 10 KB: without it the VM's hardware prefetch leaves decoding at 60% of this speed
+constexpr size_t kAhead = 4 * kPackedQ4KBytes, kAheadQ8 = 16 * kPackedQ8Bytes;  // 10 KB: without it the VM's hardware prefetch leaves decoding at 60% of this speed
 
 template <int NR>
 static void packed_q4k_rows(int64_t k, const uint8_t* tile, const void* const* a, float* y, int64_t ldy) {
@@ -74,8 +75,40 @@ static void packed_q4k_rows(int64_t k, const uint8_t* tile, const void* const* a
     for (int r = 0; r < NR; r++) _mm512_storeu_ps(y + r * ldy, _mm512_sub_ps(acc[r], acc_m[r]));
 }
 
+template <int NR>
+static void packed_q8_rows(int64_t k, const uint8_t* tile, const void* const* a, float* y, int64_t ldy) {
+    const block_q8_0* x[NR];
+    __m512 acc[NR];
+    for (int r = 0; r < NR; r++) x[r] = static_cast<const block_q8_0*>(a[r]), acc[r] = _mm512_setzero_ps();
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));  // y + 128 as unsigned bytes
+    for (int64_t i = 0; i < k / QK8_0; i++) {
+        const uint8_t* p = tile + static_cast<size_t>(i) * kPackedQ8Bytes;
+        for (int l = 0; l < 10; l += 2) _mm_prefetch(reinterpret_cast<const char*>(p + kAheadQ8 + l * 64), _MM_HINT_T0);
+        const __m512 d = _mm512_loadu_ps(p);
+        const __m512i bias = _mm512_loadu_si512(p + 64);
+        __m512i w[8];
+        for (int c = 0; c < 8; c++) w[c] = _mm512_loadu_si512(p + 128 + 64 * c);
+        for (int r = 0; r < NR; r++) {
+            const int8_t* q = x[r][i].qs;
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(broadcast_u32(q), flip), w[0]);
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(broadcast_u32(q + 4), flip), w[1]);
+            for (int c = 2; c < 8; c += 2) {
+                s0 = _mm512_dpbusd_epi32(s0, _mm512_xor_si512(broadcast_u32(q + 4 * c), flip), w[c]);
+                s1 = _mm512_dpbusd_epi32(s1, _mm512_xor_si512(broadcast_u32(q + 4 * c + 4), flip), w[c + 1]);
+            }
+            const __m512i sum = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), bias);
+            // (dx·dy)·sumi added, not fused: ggml's scalar Q8_0 and Q5_0 dots, bit for bit
+            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(_mm512_mul_ps(d, _mm512_set1_ps(_cvtsh_ss(x[r][i].d))), _mm512_cvtepi32_ps(sum)));
+        }
+    }
+    for (int r = 0; r < NR; r++) _mm512_storeu_ps(y + r * ldy, acc[r]);
+}
+
 void packed_q4k(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
     with_row_count(nr, [&](auto rows) { packed_q4k_rows<decltype(rows)::value>(k, tile, a, y, ldy); });
+}
+void packed_q8(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
+    with_row_count(nr, [&](auto rows) { packed_q8_rows<decltype(rows)::value>(k, tile, a, y, ldy); });
 }
 
 }  // namespace lmx::kernels::avx512

@@ -1,0 +1,180 @@
+#include "kernels/packed_weights.hpp"
+
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#include "base/error.hpp"
+#include "base/fp16.hpp"
+#include "tensor/quant_blocks.hpp"
+
+namespace lmx::kernels {
+
+namespace {
+
+// Element e (0..255) of a Q4_K super-block: qs[32p + l] holds element 64p + l in its low
+// nibble and 64p + 32 + l in its high one.
+uint8_t q4k_element(const block_q4_K& b, int e) {
+    const uint8_t byte = b.qs[32 * (e / 64) + e % 32];
+    return (e % 64) < 32 ? byte & 0xF : byte >> 4;
+}
+
+struct SuperBlock {  // the sections of one tile's super-block, as packed_q4k.hpp lays them out
+    float* d;
+    float* dmin;
+    uint8_t* sc;
+    uint32_t* mins;
+    uint8_t* q;
+    explicit SuperBlock(uint8_t* p)
+        : d(reinterpret_cast<float*>(p)), dmin(d + 16), sc(p + 128), mins(reinterpret_cast<uint32_t*>(p + 256)), q(p + 512) {}
+};
+
+// The signed weight values of one block of a q8-layout type (32 elements).
+void q8_values(DType t, const uint8_t* block, int8_t* out) {
+    if (t == DType::Q8_0) {
+        std::memcpy(out, reinterpret_cast<const block_q8_0*>(block)->qs, QK8_0);
+    } else if (t == DType::Q5_0) {
+        const auto& b = *reinterpret_cast<const block_q5_0*>(block);
+        uint32_t qh;
+        std::memcpy(&qh, b.qh, 4);
+        for (int j = 0; j < 16; j++) {
+            out[j] = static_cast<int8_t>(((b.qs[j] & 0xF) | ((qh >> j & 1) << 4)) - 16);
+            out[j + 16] = static_cast<int8_t>(((b.qs[j] >> 4) | ((qh >> (j + 16) & 1) << 4)) - 16);
+        }
+    } else {  // Q4_0
+        const auto& b = *reinterpret_cast<const block_q4_0*>(block);
+        for (int j = 0; j < 16; j++) {
+            out[j] = static_cast<int8_t>((b.qs[j] & 0xF) - 8);
+            out[j + 16] = static_cast<int8_t>((b.qs[j] >> 4) - 8);
+        }
+    }
+}
+
+// Every q8-layout block starts with its fp16 scale.
+float block_scale(const uint8_t* block) {
+    static_assert(offsetof(block_q8_0, d) == 0 && offsetof(block_q5_0, d) == 0 && offsetof(block_q4_0, d) == 0);
+    uint16_t d;
+    std::memcpy(&d, block, 2);
+    return fp16_to_fp32(d);
+}
+
+void pack_q4k_tile(const block_q4_K* rows, int64_t nb, uint8_t* tile) {
+    for (int64_t i = 0; i < nb; i++) {
+        uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ4KBytes;
+        std::memset(base, 0, kPackedQ4KBytes);
+        SuperBlock s(base);
+        for (int r = 0; r < kPackedRows; r++) {
+            const block_q4_K& b = rows[r * nb + i];
+            s.d[r] = fp16_to_fp32(b.d);
+            s.dmin[r] = fp16_to_fp32(b.dmin);
+            for (int j = 0; j < 8; j++) {
+                uint8_t sc, m;
+                get_scale_min_k4(j, b.scales, &sc, &m);
+                s.sc[16 * j + r] = sc;
+                s.mins[16 * (j / 2) + r] |= static_cast<uint32_t>(m) << (16 * (j % 2));
+                for (int c = 0; c < 4; c++)
+                    for (int e = 0; e < 4; e++)
+                        s.q[(4 * j + c) * 64 + 4 * r + e] = static_cast<uint8_t>(
+                            q4k_element(b, 32 * j + 4 * c + e) | q4k_element(b, 32 * j + 4 * (c + 4) + e) << 4);
+            }
+        }
+    }
+}
+
+void pack_q8_tile(DType t, const uint8_t* rows, size_t row_bytes, int64_t nb, uint8_t* tile) {
+    const size_t block_bytes = dtype_info(t).block_bytes;
+    for (int64_t i = 0; i < nb; i++) {
+        uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ8Bytes;
+        auto* d = reinterpret_cast<float*>(base);
+        auto* bias = reinterpret_cast<int32_t*>(base + 64);
+        auto* w = reinterpret_cast<int8_t*>(base + 128);
+        for (int r = 0; r < kPackedRows; r++) {
+            const uint8_t* block = rows + static_cast<size_t>(r) * row_bytes + static_cast<size_t>(i) * block_bytes;
+            int8_t v[32];
+            q8_values(t, block, v);
+            d[r] = block_scale(block);
+            int32_t sum = 0;
+            for (int e = 0; e < 32; e++) {
+                sum += v[e];
+                w[(e / 4) * 64 + 4 * r + e % 4] = v[e];
+            }
+            bias[r] = 128 * sum;
+        }
+    }
+}
+
+}  // namespace
+
+bool PackedWeights::packs(DType t) { return t == DType::Q4_K || t == DType::Q8_0 || t == DType::Q5_0 || t == DType::Q4_0; }
+
+PackedWeights::PackedWeights(DType t, const void* rows, int64_t n, int64_t k)
+    : dtype_(t), layout_(layout_of(t)), n_(n), k_(k) {
+    if (!packs(t)) fail("no packed layout for ", dtype_name(t), " weights");
+    const int64_t block = dtype_info(t).block_elems;
+    if (n <= 0 || n % kPackedRows != 0 || k <= 0 || k % block != 0)
+        fail("repacking ", dtype_name(t), " needs a multiple of ", kPackedRows, " rows of a multiple of ", block, " values, got ", n,
+             " x ", k);
+    const int64_t nb = k / block;
+    tile_bytes_ = static_cast<size_t>(nb) * (layout_ == PackedLayout::q4k ? kPackedQ4KBytes : kPackedQ8Bytes);
+    storage_.reset(new uint8_t[static_cast<size_t>(n / kPackedRows) * tile_bytes_ + 63]);
+    data_ = storage_.get() + (-reinterpret_cast<uintptr_t>(storage_.get()) & 63);
+    const size_t row_bytes = dtype_row_bytes(t, k);
+    for (int64_t tile = 0; tile < n / kPackedRows; tile++) {
+        const auto* first = static_cast<const uint8_t*>(rows) + static_cast<size_t>(tile * kPackedRows) * row_bytes;
+        uint8_t* out = data_ + static_cast<size_t>(tile) * tile_bytes_;
+        if (layout_ == PackedLayout::q4k) pack_q4k_tile(reinterpret_cast<const block_q4_K*>(first), nb, out);
+        else pack_q8_tile(t, first, row_bytes, nb, out);
+    }
+}
+
+void packed_q4k_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
+    const int64_t nb = k / QK_K;
+    for (int r = 0; r < nr; r++) {
+        const auto* x = static_cast<const block_q8_K*>(a[r]);
+        for (int lane = 0; lane < kPackedRows; lane++) {
+            float acc = 0, acc_m = 0;
+            for (int64_t i = 0; i < nb; i++) {
+                const SuperBlock s(const_cast<uint8_t*>(tile) + static_cast<size_t>(i) * kPackedQ4KBytes);
+                int32_t tot = 0, mn = 0;
+                for (int j = 0; j < 8; j++) {
+                    int32_t sum = 0;
+                    for (int c = 0; c < 8; c++)
+                        for (int e = 0; e < 4; e++) {
+                            const uint8_t byte = s.q[(4 * j + c % 4) * 64 + 4 * lane + e];
+                            sum += (c < 4 ? byte & 0xF : byte >> 4) * x[i].qs[32 * j + 4 * c + e];
+                        }
+                    tot += s.sc[16 * j + lane] * sum;
+                    const int32_t m = static_cast<int32_t>(s.mins[16 * (j / 2) + lane] >> (16 * (j % 2)) & 0xFFFF);
+                    mn += m * (x[i].bsums[2 * j] + x[i].bsums[2 * j + 1]);
+                }
+                acc = std::fma(static_cast<float>(tot), s.d[lane] * x[i].d, acc);
+                acc_m = std::fma(static_cast<float>(mn), s.dmin[lane] * x[i].d, acc_m);
+            }
+            y[r * ldy + lane] = acc - acc_m;
+        }
+    }
+}
+
+void packed_q8_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
+    const int64_t nb = k / QK8_0;
+    for (int r = 0; r < nr; r++) {
+        const auto* x = static_cast<const block_q8_0*>(a[r]);
+        for (int lane = 0; lane < kPackedRows; lane++) {
+            float acc = 0;
+            for (int64_t i = 0; i < nb; i++) {
+                const uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ8Bytes;
+                float d;
+                int32_t bias;
+                std::memcpy(&d, base + 4 * lane, 4);
+                std::memcpy(&bias, base + 64 + 4 * lane, 4);
+                const auto* w = reinterpret_cast<const int8_t*>(base + 128);
+                int32_t sum = 0;
+                for (int e = 0; e < 32; e++) sum += (x[i].qs[e] + 128) * w[(e / 4) * 64 + 4 * lane + e % 4];
+                acc += (d * fp16_to_fp32(x[i].d)) * static_cast<float>(sum - bias);
+            }
+            y[r * ldy + lane] = acc;
+        }
+    }
+}
+
+}  // namespace lmx::kernels
