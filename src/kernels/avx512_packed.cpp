@@ -2,8 +2,8 @@
 // once. q4k: per sub-block of 32 columns, 8 registers of 16 rows' weights are unpacked
 // once for all activation rows; each activation row then takes 8 vpdpbusd with 4 of its
 // bytes broadcast, one vpmulld by the 16 rows' sub-block scales, and per super-block 4
-// vpdpwssd for the mins and two multiply-adds. q8: per block, 8 vpdpbusd per activation
-// row and one multiply-add. Bit-identical to packed_q4k_scalar and packed_q8_scalar.
+// vpdpwssd for the mins and two multiply-adds. q8 and q4_1: per block, 8 vpdpbusd per
+// activation row and the scaling in ggml's order. Bit-identical to the scalar references.
 
 #include "kernels/avx512_intrinsics.hpp"
 
@@ -28,7 +28,7 @@ static void bsum_pairs(const int16_t* bsums, int32_t* out8) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out8), _mm256_blend_epi16(s, _mm256_srli_epi64(s, 16), 0x22));
 }
 
-constexpr size_t kAhead = 4 * kPackedQ4KBytes, kAheadQ8 = 16 * kPackedQ8Bytes;  // 10 KB: without it the VM's hardware prefetch leaves decoding at 60% of this speed
+constexpr size_t kAhead = 4 * kPackedQ4KBytes, kAheadQ8 = 16 * kPackedQ8Bytes, kAheadQ41 = 24 * kPackedQ41Bytes;  // 10 KB: without it the VM's hardware prefetch leaves decoding at 60% of this speed
 
 template <int NR>
 static void packed_q4k_rows(int64_t k, const uint8_t* tile, const void* const* a, float* y, int64_t ldy) {
@@ -83,7 +83,7 @@ static void packed_q8_rows(int64_t k, const uint8_t* tile, const void* const* a,
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));  // y + 128 as unsigned bytes
     for (int64_t i = 0; i < k / QK8_0; i++) {
         const uint8_t* p = tile + static_cast<size_t>(i) * kPackedQ8Bytes;
-        for (int l = 0; l < 10; l += 2) _mm_prefetch(reinterpret_cast<const char*>(p + kAheadQ8 + l * 64), _MM_HINT_T0);
+        for (int l = 0; l < 10; l++) _mm_prefetch(reinterpret_cast<const char*>(p + kAheadQ8 + l * 64), _MM_HINT_T0);
         const __m512 d = _mm512_loadu_ps(p);
         const __m512i bias = _mm512_loadu_si512(p + 64);
         __m512i w[8];
@@ -104,11 +104,48 @@ static void packed_q8_rows(int64_t k, const uint8_t* tile, const void* const* a,
     for (int r = 0; r < NR; r++) _mm512_storeu_ps(y + r * ldy, acc[r]);
 }
 
+template <int NR>
+static void packed_q4_1_rows(int64_t k, const uint8_t* tile, const void* const* a, float* y, int64_t ldy) {
+    const block_q8_1* x[NR];
+    __m512 acc[NR];
+    for (int r = 0; r < NR; r++) x[r] = static_cast<const block_q8_1*>(a[r]), acc[r] = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi8(0xF);
+    for (int64_t i = 0; i < k / QK8_1; i++) {
+        const uint8_t* p = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
+        for (int l = 0; l < 6; l++) _mm_prefetch(reinterpret_cast<const char*>(p + kAheadQ41 + l * 64), _MM_HINT_T0);
+        const __m512 d = _mm512_loadu_ps(p), m = _mm512_loadu_ps(p + 64);
+        __m512i w[8];
+        for (int c = 0; c < 4; c++) {
+            const __m512i bytes = _mm512_loadu_si512(p + 128 + 64 * c);
+            w[c] = _mm512_and_si512(bytes, m4);
+            w[c + 4] = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), m4);
+        }
+        for (int r = 0; r < NR; r++) {
+            const int8_t* q = x[r][i].qs;
+            __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], broadcast_u32(q));
+            __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], broadcast_u32(q + 4));
+            for (int c = 2; c < 8; c += 2) {
+                s0 = _mm512_dpbusd_epi32(s0, w[c], broadcast_u32(q + 4 * c));
+                s1 = _mm512_dpbusd_epi32(s1, w[c + 1], broadcast_u32(q + 4 * c + 4));
+            }
+            // (dx·dy)·sumi + m·s, then added: ggml's scalar Q4_1 dot, bit for bit
+            const __m512 t = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(d, _mm512_set1_ps(_cvtsh_ss(x[r][i].d))),
+                                                         _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1))),
+                                           _mm512_mul_ps(m, _mm512_set1_ps(_cvtsh_ss(x[r][i].s))));
+            acc[r] = _mm512_add_ps(acc[r], t);
+        }
+    }
+    for (int r = 0; r < NR; r++) _mm512_storeu_ps(y + r * ldy, acc[r]);
+}
+
 void packed_q4k(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
     with_row_count(nr, [&](auto rows) { packed_q4k_rows<decltype(rows)::value>(k, tile, a, y, ldy); });
 }
 void packed_q8(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
     with_row_count(nr, [&](auto rows) { packed_q8_rows<decltype(rows)::value>(k, tile, a, y, ldy); });
+}
+void packed_q4_1(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
+    with_row_count(nr, [&](auto rows) { packed_q4_1_rows<decltype(rows)::value>(k, tile, a, y, ldy); });
 }
 
 }  // namespace lmx::kernels::avx512

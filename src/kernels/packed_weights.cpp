@@ -103,9 +103,29 @@ void pack_q8_tile(DType t, const uint8_t* rows, size_t row_bytes, int64_t nb, ui
     }
 }
 
+void pack_q4_1_tile(const block_q4_1* rows, int64_t nb, uint8_t* tile) {
+    for (int64_t i = 0; i < nb; i++) {
+        uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
+        auto* d = reinterpret_cast<float*>(base);
+        auto* m = d + 16;
+        uint8_t* q = base + 128;
+        for (int r = 0; r < kPackedRows; r++) {
+            const block_q4_1& b = rows[r * nb + i];
+            d[r] = fp16_to_fp32(b.d);
+            m[r] = fp16_to_fp32(b.m);
+            uint8_t v[32];  // element j: low nibble of qs[j] (j < 16), high nibble of qs[j - 16]
+            for (int j = 0; j < 16; j++) v[j] = b.qs[j] & 0xF, v[j + 16] = b.qs[j] >> 4;
+            for (int c = 0; c < 4; c++)
+                for (int e = 0; e < 4; e++) q[c * 64 + 4 * r + e] = static_cast<uint8_t>(v[4 * c + e] | v[4 * (c + 4) + e] << 4);
+        }
+    }
+}
+
 }  // namespace
 
-bool PackedWeights::packs(DType t) { return t == DType::Q4_K || t == DType::Q8_0 || t == DType::Q5_0 || t == DType::Q4_0; }
+bool PackedWeights::packs(DType t) {
+    return t == DType::Q4_K || t == DType::Q8_0 || t == DType::Q5_0 || t == DType::Q4_0 || t == DType::Q4_1;
+}
 
 PackedWeights::PackedWeights(DType t, const void* rows, int64_t n, int64_t k)
     : dtype_(t), layout_(layout_of(t)), n_(n), k_(k) {
@@ -115,7 +135,9 @@ PackedWeights::PackedWeights(DType t, const void* rows, int64_t n, int64_t k)
         fail("repacking ", dtype_name(t), " needs a multiple of ", kPackedRows, " rows of a multiple of ", block, " values, got ", n,
              " x ", k);
     const int64_t nb = k / block;
-    tile_bytes_ = static_cast<size_t>(nb) * (layout_ == PackedLayout::q4k ? kPackedQ4KBytes : kPackedQ8Bytes);
+    tile_bytes_ = static_cast<size_t>(nb) * (layout_ == PackedLayout::q4k ? kPackedQ4KBytes
+                                             : layout_ == PackedLayout::q8 ? kPackedQ8Bytes
+                                                                           : kPackedQ41Bytes);
     storage_.reset(new uint8_t[static_cast<size_t>(n / kPackedRows) * tile_bytes_ + 63]);
     data_ = storage_.get() + (-reinterpret_cast<uintptr_t>(storage_.get()) & 63);
     const size_t row_bytes = dtype_row_bytes(t, k);
@@ -123,6 +145,7 @@ PackedWeights::PackedWeights(DType t, const void* rows, int64_t n, int64_t k)
         const auto* first = static_cast<const uint8_t*>(rows) + static_cast<size_t>(tile * kPackedRows) * row_bytes;
         uint8_t* out = data_ + static_cast<size_t>(tile) * tile_bytes_;
         if (layout_ == PackedLayout::q4k) pack_q4k_tile(reinterpret_cast<const block_q4_K*>(first), nb, out);
+        else if (layout_ == PackedLayout::q4_1) pack_q4_1_tile(reinterpret_cast<const block_q4_1*>(first), nb, out);
         else pack_q8_tile(t, first, row_bytes, nb, out);
     }
 }
@@ -171,6 +194,30 @@ void packed_q8_scalar(int64_t k, const uint8_t* tile, const void* const* a, int 
                 int32_t sum = 0;
                 for (int e = 0; e < 32; e++) sum += (x[i].qs[e] + 128) * w[(e / 4) * 64 + 4 * lane + e % 4];
                 acc += (d * fp16_to_fp32(x[i].d)) * static_cast<float>(sum - bias);
+            }
+            y[r * ldy + lane] = acc;
+        }
+    }
+}
+
+void packed_q4_1_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
+    const int64_t nb = k / QK8_1;
+    for (int r = 0; r < nr; r++) {
+        const auto* x = static_cast<const block_q8_1*>(a[r]);
+        for (int lane = 0; lane < kPackedRows; lane++) {
+            float acc = 0;
+            for (int64_t i = 0; i < nb; i++) {
+                const uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
+                float d, m;
+                std::memcpy(&d, base + 4 * lane, 4);
+                std::memcpy(&m, base + 64 + 4 * lane, 4);
+                const uint8_t* q = base + 128;
+                int32_t sum = 0;
+                for (int e = 0; e < 32; e++) {
+                    const uint8_t byte = q[(e % 16) / 4 * 64 + 4 * lane + e % 4];
+                    sum += (e < 16 ? byte & 0xF : byte >> 4) * x[i].qs[e];
+                }
+                acc += (d * fp16_to_fp32(x[i].d)) * static_cast<float>(sum) + m * fp16_to_fp32(x[i].s);
             }
             y[r * ldy + lane] = acc;
         }

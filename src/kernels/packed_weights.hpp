@@ -28,6 +28,13 @@
 // Row r's dot with a Q8_0 row y is Σ_blocks (d·y.d)·(Σ (y + 128)·w − bias), a multiply and
 // an add per block: bit for bit ggml's scalar Q8_0 and Q5_0 dots (Q4_0's multiplies in
 // another order).
+//
+// q4_1 (Q4_1 weights, Q8_1 activations), per block of 32 columns (kPackedQ41Bytes):
+//   float d[16], m[16]      the rows' block scales and mins
+//   uint8 q[4][64]          c < 4: byte 4·row + b holds element 4c + b in its low nibble and
+//                           element 4(c + 4) + b in its high one
+// Row r's dot with a Q8_1 row y is Σ_blocks ((d·y.d)·Σ q·y + m·y.s): ggml's scalar Q4_1 dot
+// bit for bit.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,14 +46,17 @@ namespace lmx::kernels {
 constexpr int kPackedRows = 16;
 constexpr size_t kPackedQ4KBytes = 2 * 64 + 8 * 16 + 4 * 64 + 8 * 4 * 64;  // 2560 per super-block of a tile
 constexpr size_t kPackedQ8Bytes = 64 + 64 + 8 * 64;                          // 640 per block of a tile
+constexpr size_t kPackedQ41Bytes = 64 + 64 + 4 * 64;                         // 384 per block of a tile
 
-enum class PackedLayout { q4k, q8 };
+enum class PackedLayout { q4k, q8, q4_1 };
 
 // A matrix of n × k weights (n a multiple of 16, k of the type's block) as n / 16 tiles.
 class PackedWeights {
 public:
-    static bool packs(DType t);  // Q4_K, Q8_0, Q5_0, Q4_0
-    static PackedLayout layout_of(DType t) { return t == DType::Q4_K ? PackedLayout::q4k : PackedLayout::q8; }
+    static bool packs(DType t);  // Q4_K, Q8_0, Q5_0, Q4_0, Q4_1
+    static PackedLayout layout_of(DType t) {
+        return t == DType::Q4_K ? PackedLayout::q4k : t == DType::Q4_1 ? PackedLayout::q4_1 : PackedLayout::q8;
+    }
     PackedWeights(DType t, const void* rows, int64_t n, int64_t k);  // repacks (about 1 GB/s)
     PackedLayout layout() const { return layout_; }
     DType dtype() const { return dtype_; }
@@ -65,11 +75,12 @@ private:
 };
 
 // y[r·ldy + c] = row c of the tile · a[r] for c < 16, r < nr <= kMaxDotRows; a holds rows of
-// k values in the layout's activation type (Q8_K for q4k, Q8_0 for q8).
+// k values in the layout's activation type (Q8_K for q4k, Q8_0 for q8, Q8_1 for q4_1).
 using PackedFn = void (*)(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 
 // The portable references; the AVX-512 kernels return their bits exactly.
 void packed_q4k_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 void packed_q8_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
+void packed_q4_1_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 
 }  // namespace lmx::kernels

@@ -1,5 +1,5 @@
 // Repacked weights (kernels/packed_weights.hpp): each layout's scalar reference equals
-// ggml's row dot (the scalar vec_dot), bit for bit for Q8_0 and Q5_0, up to float rounding
+// ggml's row dot (the scalar vec_dot), bit for bit for Q8_0, Q5_0 and Q4_1, up to float rounding
 // for the others, and every SIMD kernel returns its bits.
 #include <gtest/gtest.h>
 
@@ -40,10 +40,15 @@ struct Case {
 };
 
 kernels::PackedFn scalar_of(kernels::PackedLayout l) {
-    return l == kernels::PackedLayout::q4k ? kernels::packed_q4k_scalar : kernels::packed_q8_scalar;
+    switch (l) {
+        case kernels::PackedLayout::q4k: return kernels::packed_q4k_scalar;
+        case kernels::PackedLayout::q8: return kernels::packed_q8_scalar;
+        case kernels::PackedLayout::q4_1: return kernels::packed_q4_1_scalar;
+    }
+    return nullptr;
 }
 
-const DType kPackable[] = {DType::Q4_K, DType::Q8_0, DType::Q5_0, DType::Q4_0};
+const DType kPackable[] = {DType::Q4_K, DType::Q8_0, DType::Q5_0, DType::Q4_0, DType::Q4_1};
 
 }  // namespace
 
@@ -58,7 +63,7 @@ TEST(PackedWeights, ScalarMatchesTheRowDot) {
         for (int r = 0; r < 3; r++)
             for (int64_t col = 0; col < c.n; col++) {
                 const float want = row_dot(c.k, c.w.data() + col * row_bytes, c.a_ptrs[r]);
-                if (t == DType::Q8_0 || t == DType::Q5_0) EXPECT_EQ(y[r * c.n + col], want) << dtype_name(t) << " row " << r << " column " << col;
+                if (t == DType::Q8_0 || t == DType::Q5_0 || t == DType::Q4_1) EXPECT_EQ(y[r * c.n + col], want) << dtype_name(t) << " row " << r << " column " << col;
                 else EXPECT_NEAR(y[r * c.n + col], want, 1e-5f * (1.0f + std::fabs(want))) << dtype_name(t) << " row " << r << " column " << col;
             }
     }
