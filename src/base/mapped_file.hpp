@@ -20,6 +20,10 @@ public:
     const uint8_t* data() const { return data_; }
     size_t size() const { return size_; }
     const std::string& path() const { return path_; }
+    // Gives the pages wholly inside [p, p + n) back to the OS (a copy of them lives
+    // elsewhere now); a later read maps them from the file again. Only for a mapped file:
+    // bytes read into memory are kept.
+    void release(const void* p, size_t n) const;
 
 private:
     std::string path_;

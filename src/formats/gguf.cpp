@@ -216,6 +216,10 @@ File::~File() = default;
 
 File File::open(const std::string& path) { return open(std::make_unique<MappedFile>(path)); }
 
+void File::release(const void* p, size_t n) const {
+    if (map_) map_->release(p, n);
+}
+
 File File::open(std::unique_ptr<MappedFile> file) {
     File f;
     f.map_ = std::move(file);

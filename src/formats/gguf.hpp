@@ -93,6 +93,10 @@ public:
     double get_float(std::string_view key, double def) const;
     bool get_bool(std::string_view key, bool def) const;
 
+    // Gives the mapped pages of [p, p + n) back to the OS once their contents were copied
+    // (repacked weights); a later read maps them again. Nothing for bytes in memory.
+    void release(const void* p, size_t n) const;
+
     const std::vector<TensorInfo>& tensors() const { return tensors_; }
     const TensorInfo* tensor(std::string_view name) const;  // nullptr when absent
 

@@ -40,9 +40,13 @@ ValueId GraphBuilder::matmul(ValueId x, ValueId w, const std::string& name, Valu
     if (bias >= 0) args.push_back(bias);
     const graph::Value& wv = g_.value(w);
     if (kernels::PackedWeights::packs(wv.dtype) && wv.dims.size() == 2 && wv.dims[0] % kernels::kPackedRows == 0 &&
-        kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))])
-        return g_.add(ops::matmul(std::make_shared<const kernels::PackedWeights>(wv.dtype, wv.data, wv.dims[0], wv.dims[1])),
-                      std::move(args), name);
+        kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))]) {
+        auto packed = std::make_shared<const kernels::PackedWeights>(wv.dtype, wv.data, wv.dims[0], wv.dims[1]);
+        // The file's copy is read again only by deterministic sessions (and rows of a tied
+        // embedding), so its pages go back to the OS: RSS holds one copy, not two.
+        f_.release(wv.data, dtype_row_bytes(wv.dtype, wv.dims[1]) * static_cast<size_t>(wv.dims[0]));
+        return g_.add(ops::matmul(std::move(packed)), std::move(args), name);
+    }
     return g_.add(ops::matmul(), std::move(args), name);
 }
 
