@@ -87,11 +87,13 @@ MappedFile::~MappedFile() {
 }
 
 void MappedFile::release(const void* p, size_t n) const {
+#if defined(__EMSCRIPTEN__)  // never mapped there (kTryMmap)
+    (void)p, (void)n;
+#else
     const auto begin = reinterpret_cast<uintptr_t>(p), end = begin + n;
     if (!mapped_ || begin < reinterpret_cast<uintptr_t>(data_) || end > reinterpret_cast<uintptr_t>(data_) + size_) return;
     const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
     const uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
-#if !defined(__EMSCRIPTEN__)  // never mapped there (kTryMmap)
     if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 #endif
 }
