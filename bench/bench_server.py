@@ -5,7 +5,8 @@ concurrent streams, time to first token p50/p99, and failed requests.
 
 Bounded: each level sends `--rounds` requests per stream (default 2) of `--tokens`
 tokens (default 64), greedy chat completions asking for long stories on distinct
-topics. Tokens are counted from the streamed chunks (one token each on both
+topics. Then, lmx only, a soak: 16 streams (twice the slots, so requests queue) sending
+240 requests of 16 tokens: failures, RSS before and after, requests left behind. Tokens are counted from the streamed chunks (one token each on both
 servers: no stop strings are used).
 
     .venv/bin/python bench/bench_server.py --lmx build/release/bin/lmx [--threads 2] [--levels 1,4,8] [--no-peer]
@@ -135,12 +136,20 @@ def run(name, start, args, levels):
         rss0 = rss_mib(proc.pid)
         results = [level(url, model, n, args.rounds, args.tokens, args.completions) for n in levels]
         rss1 = rss_mib(proc.pid)
+        soak = None
+        if name == "lmx" and args.soak_requests > 0:  # more streams than slots: the queue works too
+            rounds = max(1, args.soak_requests // args.soak_streams)
+            soak = level(url, model, args.soak_streams, rounds, 16, args.completions)
+            rss2 = rss_mib(proc.pid)
         live = live_requests(url) if name == "lmx" else 0
     finally:
         proc.terminate()
         proc.wait(60)
     print(f"{name:>10}  RSS {rss0} MiB after warm-up, {rss1} MiB after the load" +
           (f"; {live:.0f} requests left running or queued" if name == "lmx" else ""))
+    if soak:
+        print(f"{name:>10}  soak: {soak['streams']} streams, {soak['streams'] * rounds} requests of 16 tokens in {soak['wall_s']:.1f} s, "
+              f"{soak['failed']} failed, RSS {rss1} -> {rss2} MiB, TTFT p99 {soak['ttft_p99_ms']:.0f} ms")
     for r in results:
         print(f"{name:>10}  {r['streams']:>2} streams  {r['tok_s']:7.1f} tok/s  TTFT p50 {r['ttft_p50_ms']:7.0f} ms  "
               f"p99 {r['ttft_p99_ms']:7.0f} ms  {r['tokens']} tokens  {r['failed']} failed", flush=True)
@@ -157,6 +166,8 @@ def main():
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--completions", action="store_true", help="/v1/completions with a plain prompt (a model without a chat template)")
     ap.add_argument("--no-peer", action="store_true", help="skip llama-cpp-python's server")
+    ap.add_argument("--soak-streams", type=int, default=16, help="lmx only, after the levels: streams of the bounded load test")
+    ap.add_argument("--soak-requests", type=int, default=240, help="its requests (0: none)")
     args = ap.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     slots, ctx = max(levels), 1024
