@@ -42,8 +42,11 @@ def test_completion_is_the_greedy_text_with_exact_usage(server):
 
 def test_streamed_completion_equals_the_whole_one(server):
     c = server.client()
-    whole = c.completions.create(model=MODEL_NAME, prompt=PROMPTS[1], max_tokens=10, temperature=0)
-    chunks = list(c.completions.create(model=MODEL_NAME, prompt=PROMPTS[1], max_tokens=10, temperature=0, stream=True,
+    # PROMPTS[3]: its greedy text runs past 10 tokens on every ISA (the haiku prompt's first
+    # token is a near-tie with the end of text, decided one way by the scalar path, the
+    # other way by the SIMD ones)
+    whole = c.completions.create(model=MODEL_NAME, prompt=PROMPTS[3], max_tokens=10, temperature=0)
+    chunks = list(c.completions.create(model=MODEL_NAME, prompt=PROMPTS[3], max_tokens=10, temperature=0, stream=True,
                                        stream_options={"include_usage": True}))
     text = "".join(ch.choices[0].text for ch in chunks if ch.choices)
     assert text == whole.choices[0].text
