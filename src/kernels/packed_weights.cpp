@@ -19,7 +19,7 @@ uint8_t q4k_element(const block_q4_K& b, int e) {
     return (e % 64) < 32 ? byte & 0xF : byte >> 4;
 }
 
-struct SuperBlock {  // the sections of one tile's super-block, as packed_q4k.hpp lays them out
+struct SuperBlock {  // the sections of one q4k tile's super-block, as packed_weights.hpp lays them out
     float* d;
     float* dmin;
     uint8_t* sc;
