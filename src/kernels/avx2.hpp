@@ -28,8 +28,10 @@ float dot_f16_f32_exact(int64_t n, const uint16_t* x, const float* y);
 void axpy_f16_exact(int64_t n, float a, const uint16_t* x, float* y);
 void exp_det(int64_t n, const float* x, float* y);
 
-float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);
-void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
+// avx2_attention.cpp
+void attend_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, float scale,
+                float* out);
+void swiglu(int64_t n, const float* gate, const float* up, float* y);
 
 // avx2_matmul.cpp
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);

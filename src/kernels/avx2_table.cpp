@@ -10,8 +10,8 @@ void add_avx2_kernels(Table& t) {
     t.quantize[static_cast<int>(DType::Q8_1)] = avx2::quantize_row_q8_1;
     t.quantize[static_cast<int>(DType::Q8_K)] = avx2::quantize_row_q8_K;
 
-    t.dot_f16_f32 = avx2::dot_f16_f32;
-    t.axpy_f16 = avx2::axpy_f16;
+    t.attend_f16 = avx2::attend_f16;
+    t.swiglu = avx2::swiglu;
     t.exp_det = avx2::exp_det;  // exact: the deterministic tables keep it
     t.rows_times_matrix_f32 = avx2::rows_times_matrix_f32;
     t.dot_u4_f32 = avx2::dot_u4_f32;

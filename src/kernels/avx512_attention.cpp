@@ -1,30 +1,41 @@
-// fp16 KV-cache kernels with 16-lane conversion; shorter tails go to AVX2/scalar.
+// Attention over the fp16 KV cache, 16 lanes (kernels/attend_online.hpp), and SwiGLU.
 #include "kernels/avx512_intrinsics.hpp"
 
-#include "kernels/avx2.hpp"
+#include "kernels/attend_online.hpp"
+#include "kernels/scalar.hpp"
+#include "kernels/simd_avx512.hpp"
 
 namespace lmx::kernels::avx512 {
 
-static inline __m512 load_f16x16(const uint16_t* p) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+struct Lanes16 {
+    using vec = __m512;
+    static constexpr int kLanes = 16;
+    static vec load_f16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+    static vec load(const float* p) { return _mm512_loadu_ps(p); }
+    static void store(float* p, vec x) { _mm512_storeu_ps(p, x); }
+    static vec zero() { return _mm512_setzero_ps(); }
+    static vec set1(float f) { return _mm512_set1_ps(f); }
+    static vec sub(vec a, vec b) { return _mm512_sub_ps(a, b); }
+    static vec mul(vec a, vec b) { return _mm512_mul_ps(a, b); }
+    static vec fmadd(vec a, vec b, vec c) { return _mm512_fmadd_ps(a, b, c); }
+    static float reduce_add(vec x) { return _mm512_reduce_add_ps(x); }
+    static vec exp(vec x) { return exp_ps(x); }
+};
+
+void attend_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, float scale,
+                float* out) {
+    attend_f16_simd<Lanes16>(group, hd, q, k, v, stride, n, scale, out);
 }
 
-float dot_f16_f32(int64_t n, const uint16_t* x, const float* y) {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+void swiglu(int64_t n, const float* gate, const float* up, float* y) {
+    const __m512 one = _mm512_set1_ps(1.0f);
     int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        acc0 = _mm512_fmadd_ps(load_f16x16(x + i), _mm512_loadu_ps(y + i), acc0);
-        acc1 = _mm512_fmadd_ps(load_f16x16(x + i + 16), _mm512_loadu_ps(y + i + 16), acc1);
+    for (; i + 16 <= n; i += 16) {
+        const __m512 g = _mm512_loadu_ps(gate + i);
+        const __m512 silu = _mm512_div_ps(g, _mm512_add_ps(one, exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+        _mm512_storeu_ps(y + i, _mm512_mul_ps(silu, _mm512_loadu_ps(up + i)));
     }
-    for (; i + 16 <= n; i += 16) acc0 = _mm512_fmadd_ps(load_f16x16(x + i), _mm512_loadu_ps(y + i), acc0);
-    return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + avx2::dot_f16_f32(n - i, x + i, y + i);
-}
-
-void axpy_f16(int64_t n, float a, const uint16_t* x, float* y) {
-    const __m512 va = _mm512_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, load_f16x16(x + i), _mm512_loadu_ps(y + i)));
-    avx2::axpy_f16(n - i, a, x + i, y + i);
+    kernels::swiglu(n - i, gate + i, up + i, y + i);
 }
 
 }  // namespace lmx::kernels::avx512

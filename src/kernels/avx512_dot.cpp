@@ -11,8 +11,10 @@
 
 namespace lmx::kernels::avx512 {
 
-float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);  // avx512_attention.cpp
-void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
+// avx512_attention.cpp
+void attend_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, float scale,
+                float* out);
+void swiglu(int64_t n, const float* gate, const float* up, float* y);
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);  // avx512_matmul.cpp
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 void dot_u4_q8(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out);  // avx512_u4_q8.cpp
@@ -184,8 +186,8 @@ struct Q5_0 {
 namespace lmx::kernels {
 
 void add_avx512_kernels(Table& t) {
-    t.dot_f16_f32 = avx512::dot_f16_f32;
-    t.axpy_f16 = avx512::axpy_f16;
+    t.attend_f16 = avx512::attend_f16;
+    t.swiglu = avx512::swiglu;
     t.rows_times_matrix_f32 = avx512::rows_times_matrix_f32;
     t.dot_u4_f32 = avx512::dot_u4_f32;
     t.dot_u4_q8 = avx512::dot_u4_q8;

@@ -52,14 +52,14 @@ static Table build(Isa isa) {
 }
 
 // The ISA's quantizers (byte-identical on every ISA) with the scalar dot products, single
-// rows only, and the 8-lane attention dot, then the exact SIMD versions this ISA has.
+// rows only, the 8-lane attention dot and two-pass attention (no online softmax, whose
+// rescaling depends on the block size), then the exact SIMD versions this ISA has.
 static Table build_deterministic(Isa isa) {
     Table t = build(isa);
     Table scalar;
     add_scalar_kernels(scalar);
     for (int i = 0; i < kMaxDType; i++) t.weight[i] = scalar.weight[i];
-    t.dot_f16_f32 = dot_f16_f32_lanes8;  // a fixed order SIMD can follow
-    t.axpy_f16 = scalar.axpy_f16;
+    t.attend_f16 = nullptr;
     t.rows_times_matrix_f32 = scalar.rows_times_matrix_f32;  // SIMD sums in another order
     t.dot_u4_f32 = scalar.dot_u4_f32;
     t.dot_u4_q8 = scalar.dot_u4_q8;

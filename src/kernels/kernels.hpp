@@ -64,9 +64,19 @@ void vec_dot_rows_of(int64_t n, const void* w, const void* const* a, int nr, flo
 }
 
 // Attention over an fp16 KV cache: dot of fp16 keys with an f32 query, and
-// acc += a * fp16 values.
+// acc += a * fp16 values (the deterministic two-pass softmax builds on these).
 using DotF16F32Fn = float (*)(int64_t n, const uint16_t* x, const float* y);
 using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
+// One kv head's attention for the `group` query heads that share it (q: group rows of hd),
+// over n cached positions whose fp16 keys and values start at k + j·stride, v + j·stride:
+// out[g·hd + i] = Σ_j softmax_j(scale · q_g · k_j) v_j[i], the softmax computed online
+// (running maximum and sum), so each key and value row is read and converted once for
+// the whole group and no score buffer spans the context. group <= kMaxAttendGroup, n >= 1.
+constexpr int kMaxAttendGroup = 64;
+using AttendF16Fn = void (*)(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride,
+                             int64_t n, float scale, float* out);
+// y[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^-gate[i]) · up[i].
+using SwigluFn = void (*)(int64_t n, const float* gate, const float* up, float* y);
 // y[i] = det_exp(x[i]) (base/det_math.hpp) with its exact bits on every ISA; x == y allowed.
 using ExpRowFn = void (*)(int64_t n, const float* x, float* y);
 
@@ -139,6 +149,8 @@ struct Table {
     QuantizeRowFn quantize[kMaxDType];  // indexed by the activation DType's value
     DotF16F32Fn dot_f16_f32 = nullptr;
     AxpyF16Fn axpy_f16 = nullptr;
+    AttendF16Fn attend_f16 = nullptr;  // nullptr: two passes over dot_f16_f32 and axpy_f16 (deterministic, WASM)
+    SwigluFn swiglu = nullptr;
     ExpRowFn exp_det = nullptr;  // deterministic exp, every table
     RowsTimesMatrixF32Fn rows_times_matrix_f32 = nullptr;
     DotU4F32Fn dot_u4_f32 = nullptr;

@@ -30,10 +30,14 @@ float vec_dot_q4_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q5_K_q8_K(int64_t n, const void* w, const void* a);
 float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
 
-float dot_f16_f32(int64_t n, const uint16_t* x, const float* y);
+// scalar_attention.cpp
+void attend_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, float scale,
+                float* out);
 float dot_f16_f32_lanes8(int64_t n, const uint16_t* x, const float* y);  // deterministic mode
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
 void exp_det(int64_t n, const float* x, float* y);
+
+void swiglu(int64_t n, const float* gate, const float* up, float* y);  // scalar_activations.cpp
 
 // scalar_matmul.cpp: the f32 matrix product and the MatMulNBits 4-bit dots (kernels.hpp).
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);

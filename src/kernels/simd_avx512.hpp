@@ -22,4 +22,21 @@ inline __m512i unpack_nibble_pair(const uint8_t* qs0, const uint8_t* qs1) {
                             _mm512_set1_epi8(0x0F));
 }
 
+// avx2::exp_ps's method, 2^n by vscalefps: 0 below -103.9, +inf above 88.7, NaN stays NaN.
+inline __m512 exp_ps(__m512 x) {
+    using namespace avx2::exp_cephes;
+    const __mmask16 keep = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-103.9f), _CMP_NLT_UQ);
+    x = _mm512_min_ps(_mm512_set1_ps(88.8f), _mm512_max_ps(_mm512_set1_ps(-104.0f), x));  // NaN: x
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
+    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(kP0), r, _mm512_set1_ps(kP1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kP5));
+    p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(p, n));
+}
+
 }  // namespace lmx::kernels::avx512

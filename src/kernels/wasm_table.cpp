@@ -9,6 +9,7 @@ void add_wasm_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = wasm::vec_dot_q8_0_q8_0;
     t.dot_f16_f32 = wasm::dot_f16_f32_exact;  // the lanes8 order is as fast as any other
     t.axpy_f16 = wasm::axpy_f16_exact;
+    t.attend_f16 = nullptr;  // two passes over these SIMD128 dots, not the scalar online attend
 }
 
 void add_wasm_deterministic_kernels(Table& t) {

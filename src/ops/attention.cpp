@@ -14,7 +14,7 @@ namespace lmx::ops {
 // running each sequence alone.
 // With a sliding window W a token at position p sees only positions p-W+1..p.
 class Attention final : public NamedOp {
-    static constexpr int kMaxGroup = 64;  // query heads per kv head (GQA group size)
+    static constexpr int kMaxGroup = kernels::kMaxAttendGroup;  // query heads per kv head (GQA group size)
 
 public:
     explicit Attention(const AttentionParams& p) : NamedOp("attention"), p_(p) {}
@@ -37,6 +37,9 @@ public:
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
         KvCache* kv = ctx.kv_cache;
         if (!kv) fail("attention needs a KV cache");
+        if (kv->n_kv_heads() != p_.n_kv_heads || kv->head_dim() != p_.head_dim || p_.layer < 0 || p_.layer >= kv->n_layers())
+            fail("KV cache of ", kv->n_layers(), " layers of ", kv->n_kv_heads(), " heads of ", kv->head_dim(), " does not fit layer ",
+                 p_.layer, " with ", p_.n_kv_heads, " kv heads of ", p_.head_dim);
         const int64_t n_tok = in[0].dims[0];
         const int hd = p_.head_dim;
         const int64_t qd = static_cast<int64_t>(p_.n_heads) * hd, kvd = static_cast<int64_t>(p_.n_kv_heads) * hd;
@@ -49,19 +52,35 @@ public:
         }
         // 1. store this batch's keys and values
         parallel_for(ctx, n_tok, [&](int64_t b, int64_t e) {
-            for (int64_t t = b; t < e; t++) {
-                uint16_t* kc = kv->key(p_.layer, seq[t], pos[t]);
-                uint16_t* vc = kv->value(p_.layer, seq[t], pos[t]);
-                for (int64_t i = 0; i < kvd; i++) {
-                    kc[i] = fp32_to_fp16(in[1].as<float>()[t * kvd + i]);
-                    vc[i] = fp32_to_fp16(in[2].as<float>()[t * kvd + i]);
+            for (int64_t t = b; t < e; t++)
+                for (int h = 0; h < p_.n_kv_heads; h++) {
+                    uint16_t* kc = kv->key(p_.layer, seq[t], h, pos[t]);
+                    uint16_t* vc = kv->value(p_.layer, seq[t], h, pos[t]);
+                    const float* k = in[1].as<float>() + t * kvd + h * hd;
+                    const float* v = in[2].as<float>() + t * kvd + h * hd;
+                    for (int i = 0; i < hd; i++) kc[i] = fp32_to_fp16(k[i]), vc[i] = fp32_to_fp16(v[i]);
                 }
-            }
         });
         // 2. every (token, kv head) job attends over its sequence's positions first..pos for
         //    the query heads sharing that kv head, so each cached row is read once per group
-        const int64_t n_ctx = kv->n_ctx();
         const int group = p_.n_heads / p_.n_kv_heads;
+        auto window_start = [&](int64_t n_pos) -> int64_t { return p_.window > 0 && n_pos > p_.window ? n_pos - p_.window : 0; };
+        if (ctx.kernels.attend_f16) {
+            parallel_for_dynamic(ctx, n_tok * p_.n_kv_heads, [&](int64_t b, int64_t e) {
+                for (int64_t job = b; job < e; job++) {
+                    const int64_t t = job / p_.n_kv_heads;
+                    const int kh = static_cast<int>(job % p_.n_kv_heads);
+                    const int64_t n_pos = pos[t] + 1, first = window_start(n_pos);
+                    ctx.kernels.attend_f16(group, hd, in[0].as<float>() + t * qd + kh * group * hd, kv->key(p_.layer, seq[t], kh, first),
+                                           kv->value(p_.layer, seq[t], kh, first), hd, n_pos - first, p_.scale,
+                                           out[0].as<float>() + t * qd + kh * group * hd);
+                }
+            });
+            return;
+        }
+        // Without it (deterministic tables, whose exp and sums follow a fixed order): scores,
+        // then exponentials, then the weighted values, in two passes over the positions.
+        const int64_t n_ctx = kv->n_ctx();
         const size_t per_thread = static_cast<size_t>(group) * static_cast<size_t>(n_ctx + hd);
         auto* scratch = static_cast<float*>(ctx.scratch(static_cast<size_t>(ctx.pool.size()) * per_thread * sizeof(float)));
         ctx.pool.run([&](int ith, int n_threads) {
@@ -72,12 +91,11 @@ public:
                 const int64_t t = job / p_.n_kv_heads;
                 const int kh = static_cast<int>(job % p_.n_kv_heads);
                 const float* q = in[0].as<float>() + t * qd + static_cast<int64_t>(kh) * group * hd;
-                const int64_t n_pos = pos[t] + 1;
-                const int64_t first = p_.window > 0 && n_pos > p_.window ? n_pos - p_.window : 0;
+                const int64_t n_pos = pos[t] + 1, first = window_start(n_pos);
                 float max_s[kMaxGroup], sum[kMaxGroup];
                 for (int g = 0; g < group; g++) max_s[g] = -INFINITY, sum[g] = 0;
                 for (int64_t j = first; j < n_pos; j++) {
-                    const uint16_t* k = kv->key(p_.layer, seq[t], j) + kh * hd;
+                    const uint16_t* k = kv->key(p_.layer, seq[t], kh, j);
                     for (int g = 0; g < group; g++) {
                         const float s = ctx.kernels.dot_f16_f32(hd, k, q + g * hd) * p_.scale;
                         scores[g * n_ctx + j] = s;
@@ -95,7 +113,7 @@ public:
                 }
                 for (int i = 0; i < group * hd; i++) acc[i] = 0;
                 for (int64_t j = first; j < n_pos; j++) {
-                    const uint16_t* v = kv->value(p_.layer, seq[t], j) + kh * hd;
+                    const uint16_t* v = kv->value(p_.layer, seq[t], kh, j);
                     for (int g = 0; g < group; g++) ctx.kernels.axpy_f16(hd, scores[g * n_ctx + j], v, acc + g * hd);
                 }
                 float* o = out[0].as<float>() + t * qd + static_cast<int64_t>(kh) * group * hd;

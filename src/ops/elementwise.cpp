@@ -24,10 +24,7 @@ OpPtr add() {
 // exact row kernel (written into y first, so y may alias nothing else).
 OpPtr swiglu() {
     return make_binary("swiglu", [](const graph::ExecContext& ctx, const float* gate, const float* up, float* y, int64_t n) {
-        if (!ctx.deterministic) {
-            for (int64_t i = 0; i < n; i++) y[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
-            return;
-        }
+        if (!ctx.deterministic) return ctx.kernels.swiglu(n, gate, up, y);
         for (int64_t i = 0; i < n; i++) y[i] = -gate[i];
         ctx.kernels.exp_det(n, y, y);
         for (int64_t i = 0; i < n; i++) y[i] = gate[i] / (1.0f + y[i]) * up[i];

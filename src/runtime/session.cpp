@@ -12,7 +12,7 @@ static std::optional<ops::KvCache> make_cache(const Model& m, const SessionOptio
     if (o.n_seq <= 0) fail("sequence slots must be positive, got ", o.n_seq);
     if (m.format() == Model::Format::onnx) return std::nullopt;
     const models::DecoderConfig& c = m.config();
-    return ops::KvCache(c.n_layers, static_cast<int64_t>(c.n_kv_heads) * c.head_dim, o.n_seq, o.n_ctx);
+    return ops::KvCache(c.n_layers, c.n_kv_heads, c.head_dim, o.n_seq, o.n_ctx);
 }
 
 static const kernels::Table& pick_kernels(const SessionOptions& o) {

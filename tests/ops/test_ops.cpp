@@ -144,16 +144,19 @@ std::vector<std::pair<DType, Dims>> attention_inputs(int64_t qd, int64_t kvd) {
 
 }  // namespace
 
-// Two sequences interleaved in one batch, with a GQA head ratio of 3.
-TEST(Ops, AttentionMixedSequencesMatchesNaive) {
-    const int H = 6, Hkv = 2, D = 8;
+// Two sequences interleaved in one batch, with a GQA head ratio of 3; heads of 8 (the
+// kernels' scalar reference) and of 64 (the SIMD kernels' head sizes).
+class AttentionHeadDim : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Ops, AttentionHeadDim, ::testing::Values(8, 64));
+TEST_P(AttentionHeadDim, MixedSequencesMatchesNaive) {
+    const int H = 6, Hkv = 2, D = GetParam();
     const int64_t qd = H * D, kvd = Hkv * D;
     std::vector<int32_t> pos = {0, 0, 1, 1, 2, 3}, seq = {0, 1, 0, 1, 0, 0};
     const int64_t t = static_cast<int64_t>(pos.size());
     auto q = random_vec(static_cast<size_t>(t * qd), 8), k = random_vec(static_cast<size_t>(t * kvd), 9), v = random_vec(static_cast<size_t>(t * kvd), 10);
     const float scale = 1.0f / std::sqrt(float(D));
     OneOp g(attention_op(H, Hkv, D, scale, 0), attention_inputs(qd, kvd));
-    ops::KvCache kv(1, kvd, 2, 16);
+    ops::KvCache kv(1, Hkv, D, 2, 16);
     auto y = g.run({f32(q, {t, qd}), f32(k, {t, kvd}), f32(v, {t, kvd}), i32(pos), i32(seq)}, 2, &kv);
     const std::vector<double> ref = naive_attention(q, k, v, pos, seq, H, Hkv, D, scale, 0);
     for (size_t i = 0; i < ref.size(); i++) EXPECT_NEAR(y[i], ref[i], 1e-5) << "output " << i;
@@ -174,7 +177,7 @@ TEST(Ops, AttentionSlidingWindowMatchesNaive) {
     auto q = random_vec(static_cast<size_t>(t * qd), 20), k = random_vec(static_cast<size_t>(t * kvd), 21), v = random_vec(static_cast<size_t>(t * kvd), 22);
     const float scale = 1.0f / std::sqrt(float(D));
     OneOp g(attention_op(H, Hkv, D, scale, W), attention_inputs(qd, kvd));
-    ops::KvCache kv(1, kvd, 2, 16);
+    ops::KvCache kv(1, Hkv, D, 2, 16);
     auto y = g.run({f32(q, {t, qd}), f32(k, {t, kvd}), f32(v, {t, kvd}), i32(pos), i32(seq)}, 2, &kv);
     const std::vector<double> ref = naive_attention(q, k, v, pos, seq, H, Hkv, D, scale, W);
     for (size_t i = 0; i < ref.size(); i++) EXPECT_NEAR(y[i], ref[i], 1e-5) << "output " << i;
