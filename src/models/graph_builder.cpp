@@ -35,19 +35,59 @@ std::string GraphBuilder::layer_prefix(int layer) {
     return p;
 }
 
+// The repacked copy of weight w when this CPU's table has its layout's GEMM, else nullptr.
+// The file's copy is read again only by deterministic sessions (and rows of a tied
+// embedding), so its pages go back to the OS: RSS holds one copy, not two.
+static std::shared_ptr<const kernels::PackedWeights> pack(const gguf::File& f, const graph::Value& wv) {
+    if (!kernels::PackedWeights::packs(wv.dtype) || wv.dims.size() != 2 || wv.dims[0] % kernels::kPackedRows != 0 ||
+        !kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))])
+        return nullptr;
+    auto packed = std::make_shared<const kernels::PackedWeights>(wv.dtype, wv.data, wv.dims[0], wv.dims[1]);
+    f.release(wv.data, dtype_row_bytes(wv.dtype, wv.dims[1]) * static_cast<size_t>(wv.dims[0]));
+    return packed;
+}
+
 ValueId GraphBuilder::matmul(ValueId x, ValueId w, const std::string& name, ValueId bias) {
     std::vector<ValueId> args = {x, w};
     if (bias >= 0) args.push_back(bias);
-    const graph::Value& wv = g_.value(w);
-    if (kernels::PackedWeights::packs(wv.dtype) && wv.dims.size() == 2 && wv.dims[0] % kernels::kPackedRows == 0 &&
-        kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))]) {
-        auto packed = std::make_shared<const kernels::PackedWeights>(wv.dtype, wv.data, wv.dims[0], wv.dims[1]);
-        // The file's copy is read again only by deterministic sessions (and rows of a tied
-        // embedding), so its pages go back to the OS: RSS holds one copy, not two.
-        f_.release(wv.data, dtype_row_bytes(wv.dtype, wv.dims[1]) * static_cast<size_t>(wv.dims[0]));
-        return g_.add(ops::matmul(std::move(packed)), std::move(args), name);
-    }
+    if (auto packed = pack(f_, g_.value(w))) return g_.add(ops::matmul(std::move(packed)), std::move(args), name);
     return g_.add(ops::matmul(), std::move(args), name);
+}
+
+std::vector<ValueId> GraphBuilder::matmuls(ValueId x, const std::vector<Projection>& ps) {
+    // The group: the packable weights whose activation type the most of them share.
+    auto act_type = [](const graph::Value& wv) { return kernels::best_table().weight[static_cast<int>(wv.dtype)].act_type; };
+    auto packable = [](const graph::Value& wv) {
+        return kernels::PackedWeights::packs(wv.dtype) && wv.dims.size() == 2 && wv.dims[0] % kernels::kPackedRows == 0 &&
+               kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))];
+    };
+    std::vector<size_t> group;
+    for (const Projection& p : ps) {
+        std::vector<size_t> same;
+        for (size_t i = 0; i < ps.size(); i++)
+            if (packable(g_.value(ps[i].w)) && packable(g_.value(p.w)) && act_type(g_.value(ps[i].w)) == act_type(g_.value(p.w)))
+                same.push_back(i);
+        if (same.size() > group.size()) group = same;
+    }
+    std::vector<ValueId> out(ps.size(), -1);
+    if (group.size() >= 2) {
+        std::vector<std::shared_ptr<const kernels::PackedWeights>> packed;
+        std::vector<bool> has_bias;
+        std::vector<ValueId> args = {x};
+        std::string name;
+        for (size_t i : group) {
+            packed.push_back(pack(f_, g_.value(ps[i].w)));
+            has_bias.push_back(ps[i].bias >= 0);
+            args.push_back(ps[i].w);
+            if (ps[i].bias >= 0) args.push_back(ps[i].bias);
+            name += (name.empty() ? "" : "+") + ps[i].name;
+        }
+        const std::vector<ValueId> ys = g_.add_node(ops::matmul_group(std::move(packed), std::move(has_bias)), std::move(args), name);
+        for (size_t j = 0; j < group.size(); j++) out[group[j]] = ys[j];
+    }
+    for (size_t i = 0; i < ps.size(); i++)
+        if (out[i] < 0) out[i] = matmul(x, ps[i].w, ps[i].name, ps[i].bias);
+    return out;
 }
 
 void GraphBuilder::add_logits(ValueId x, ValueId output_rows, ValueId token_embd) {

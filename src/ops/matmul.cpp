@@ -5,6 +5,89 @@
 
 namespace lmx::ops {
 
+// Activation rows quantized to a weight type's activation format (in ctx's scratch).
+struct QuantizedRows {
+    const uint8_t* data;
+    size_t row_bytes;
+    int64_t rows;
+    const void* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
+};
+
+static QuantizedRows quantize_rows(graph::ExecContext& ctx, const Tensor& x, DType act_type) {
+    const int64_t rows = x.rows(), k = x.cols();
+    const size_t a_bytes = dtype_row_bytes(act_type, k);
+    auto* act = static_cast<uint8_t*>(ctx.scratch(a_bytes * static_cast<size_t>(rows)));
+    const auto quantize = ctx.kernels.quantize[static_cast<int>(act_type)];
+    parallel_for(ctx, rows, [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; r++) quantize(x.as<float>() + r * k, act + static_cast<size_t>(r) * a_bytes, k);
+    });
+    return {act, a_bytes, rows};
+}
+
+// Tiles [t0, t1) of a repacked weight against every activation row: y[r, c] for the tiles'
+// 16 columns each. A tile (Q4_K, k = 1536: 15 KB) stays in L1 while every group of
+// activation rows passes over it.
+static void packed_tiles(kernels::PackedFn fn, const kernels::PackedWeights& p, const QuantizedRows& a, const float* bias, float* y,
+                         int64_t t0, int64_t t1) {
+    const int64_t n = p.n(), k = p.k();
+    const void* rows[kernels::kMaxDotRows];
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t c0 = t * kernels::kPackedRows;
+        kernels::for_row_groups(a.rows, [&](int64_t r, int nr) {
+            for (int i = 0; i < nr; i++) rows[i] = a.row(r + i);
+            fn(k, p.tile(t), rows, nr, y + r * n + c0, n);
+            if (bias)
+                for (int i = 0; i < nr; i++)
+                    for (int c = 0; c < kernels::kPackedRows; c++) y[(r + i) * n + c0 + c] += bias[c0 + c];
+        });
+    }
+}
+
+// x · wᵀ (+ bias) with the row kernels over w's own rows: every (weight row, activation
+// row) pair is one vec_dot, or one vec_dot_rows per group of activation rows.
+static void row_matmul(graph::ExecContext& ctx, const Tensor& x, const Tensor& w, const float* bias, float* y) {
+    const int64_t rows = x.rows(), k = x.cols(), n = w.dims[0];
+    const auto& wk = ctx.kernels.weight[static_cast<int>(w.dtype)];
+    if (!wk.vec_dot) fail("matmul: no kernel for ", dtype_name(w.dtype), " weights");
+    const QuantizedRows a = quantize_rows(ctx, x, wk.act_type);
+    const size_t w_bytes = dtype_row_bytes(w.dtype, k);
+    const uint8_t* wd = w.as<uint8_t>();
+    // Weight rows in tiles of about kTileBytes, every activation group passing over a
+    // tile before the next: a group is then read from L3 once per tile, not once per
+    // weight row (for a long prompt the quantized activations outgrow L2: 128 rows of
+    // 8960 Q8_K values are 1.3 MB).
+    constexpr size_t kTileBytes = 128 * 1024;
+    // One group of activation rows streams the weights from memory once: software
+    // prefetch keeps DRAM busy ahead of the kernel (this VM's hardware prefetch does not).
+    const bool stream = rows <= kernels::kMaxDotRows;
+    constexpr size_t kPrefetchAhead = 8 * 1024;
+    const int64_t tile = std::max<int64_t>(1, static_cast<int64_t>(kTileBytes / w_bytes));
+    parallel_for(ctx, n, [&](int64_t b, int64_t e) {
+        const void* act[kernels::kMaxDotRows];
+        float dots[kernels::kMaxDotRows];
+        for (int64_t j0 = b; j0 < e; j0 += tile) {
+            const int64_t j1 = std::min(e, j0 + tile);
+            auto group = [&](int64_t r, int nr) {
+                for (int i = 0; i < nr; i++) act[i] = a.row(r + i);
+                for (int64_t j = j0; j < j1; j++) {
+                    const uint8_t* wrow = wd + static_cast<size_t>(j) * w_bytes;
+                    if (stream)
+                        for (size_t o = 0; o < w_bytes; o += 64) __builtin_prefetch(wrow + kPrefetchAhead + o);
+                    const float bj = bias ? bias[j] : 0.0f;
+                    if (nr > 1) {  // the weight row is unpacked once for the group
+                        wk.vec_dot_rows(k, wrow, act, nr, dots);
+                        for (int i = 0; i < nr; i++) y[(r + i) * n + j] = dots[i] + bj;
+                    } else {
+                        y[r * n + j] = wk.vec_dot(k, wrow, act[0]) + bj;
+                    }
+                }
+            };
+            if (wk.vec_dot_rows) kernels::for_row_groups(rows, group);
+            else for (int64_t r = 0; r < rows; r++) group(r, 1);
+        }
+    });
+}
+
 // x · wᵀ with w in any dtype the kernels support. Activations are quantized once to
 // the weight type's activation format (as llama.cpp does, so numerics follow it),
 // then every (weight row, activation row) pair is one vec_dot. Threads split the
@@ -34,88 +117,90 @@ public:
     }
 
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
-        const Tensor &x = in[0], &w = in[1];
-        const int64_t rows = x.rows(), k = x.cols(), n = w.dims[0];
-        const auto& wk = ctx.kernels.weight[static_cast<int>(w.dtype)];
-        if (!wk.vec_dot) fail("matmul: no kernel for ", dtype_name(w.dtype), " weights");
-        const size_t a_bytes = dtype_row_bytes(wk.act_type, k);
-        const size_t w_bytes = dtype_row_bytes(w.dtype, k);
-        auto* act = static_cast<uint8_t*>(ctx.scratch(a_bytes * static_cast<size_t>(rows)));
-        const auto quantize = ctx.kernels.quantize[static_cast<int>(wk.act_type)];
-        parallel_for(ctx, rows, [&](int64_t b, int64_t e) {
-            for (int64_t r = b; r < e; r++) quantize(x.as<float>() + r * k, act + static_cast<size_t>(r) * a_bytes, k);
-        });
         const float* bias = in.size() == 3 ? in[2].as<float>() : nullptr;
-        float* y = out[0].as<float>();
         const kernels::PackedFn packed = packed_ ? ctx.kernels.packed[static_cast<int>(packed_->layout())] : nullptr;
         // Every row count takes the packed kernel, so batching never changes a result (the q8
         // layout's byte per weight costs Gemma-3's Q5_0 decoding ~10%: its 5.5 bits become 8).
         if (packed && !ctx.deterministic) {
-            run_packed(ctx, packed, act, a_bytes, rows, bias, y);
+            const QuantizedRows a = quantize_rows(ctx, in[0], ctx.kernels.weight[static_cast<int>(packed_->dtype())].act_type);
+            parallel_for(ctx, packed_->n() / kernels::kPackedRows, [&](int64_t b, int64_t e) {
+                packed_tiles(packed, *packed_, a, bias, out[0].as<float>(), b, e);
+            });
             return;
         }
-        const uint8_t* wd = w.as<uint8_t>();
-        // Weight rows in tiles of about kTileBytes, every activation group passing over a
-        // tile before the next: a group is then read from L3 once per tile, not once per
-        // weight row (for a long prompt the quantized activations outgrow L2: 128 rows of
-        // 8960 Q8_K values are 1.3 MB).
-        constexpr size_t kTileBytes = 128 * 1024;
-        // One group of activation rows streams the weights from memory once: software
-        // prefetch keeps DRAM busy ahead of the kernel (this VM's hardware prefetch does not).
-        const bool stream = rows <= kernels::kMaxDotRows;
-        constexpr size_t kPrefetchAhead = 8 * 1024;
-        const int64_t tile = std::max<int64_t>(1, static_cast<int64_t>(kTileBytes / w_bytes));
-        parallel_for(ctx, n, [&](int64_t b, int64_t e) {
-            const void* a[kernels::kMaxDotRows];
-            float dots[kernels::kMaxDotRows];
-            for (int64_t j0 = b; j0 < e; j0 += tile) {
-                const int64_t j1 = std::min(e, j0 + tile);
-                auto group = [&](int64_t r, int nr) {
-                    for (int i = 0; i < nr; i++) a[i] = act + static_cast<size_t>(r + i) * a_bytes;
-                    for (int64_t j = j0; j < j1; j++) {
-                        const uint8_t* wrow = wd + static_cast<size_t>(j) * w_bytes;
-                        if (stream)
-                            for (size_t o = 0; o < w_bytes; o += 64) __builtin_prefetch(wrow + kPrefetchAhead + o);
-                        const float bj = bias ? bias[j] : 0.0f;
-                        if (nr > 1) {  // the weight row is unpacked once for the group
-                            wk.vec_dot_rows(k, wrow, a, nr, dots);
-                            for (int i = 0; i < nr; i++) y[(r + i) * n + j] = dots[i] + bj;
-                        } else {
-                            y[r * n + j] = wk.vec_dot(k, wrow, a[0]) + bj;
-                        }
-                    }
-                };
-                if (wk.vec_dot_rows) kernels::for_row_groups(rows, group);
-                else for (int64_t r = 0; r < rows; r++) group(r, 1);
+        row_matmul(ctx, in[0], in[1], bias, out[0].as<float>());
+    }
+
+private:
+    std::shared_ptr<const kernels::PackedWeights> packed_;
+};
+
+// Several weights that multiply the same x (a layer's q, k and v projections; gate and
+// up), repacked with one activation type: x is quantized once and one parallel pass
+// covers the tiles of all of them, so a layer waits for its threads once, not once per
+// weight. Each output is bit-identical to its own packed matmul (same kernel per tile).
+class MatMulGroup final : public NamedOp {
+public:
+    MatMulGroup(std::vector<std::shared_ptr<const kernels::PackedWeights>> packed, std::vector<bool> has_bias)
+        : NamedOp("matmul"), packed_(std::move(packed)), has_bias_(std::move(has_bias)) {
+        require(!packed_.empty() && packed_.size() == has_bias_.size(), "a matmul group needs a bias flag per weight");
+        require(std::all_of(packed_.begin(), packed_.end(), [](const auto& p) { return p != nullptr; }),
+                "every weight of a matmul group must be repacked");
+    }
+
+    std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
+        size_t want = 1;
+        for (bool b : has_bias_) want += b ? 2 : 1;
+        require_inputs(in, want, want);
+        std::vector<OutputSpec> outs;
+        size_t i = 1;
+        for (size_t m = 0; m < packed_.size(); m++) {
+            const Value* const member[3] = {in[0], in[i], has_bias_[m] ? in[i + 1] : nullptr};
+            std::vector<OutputSpec> one = MatMul(packed_[m]).infer(std::span(member, has_bias_[m] ? 3 : 2));
+            require(m == 0 || packed_[m]->k() == packed_[0]->k(), "the weights of a matmul group differ in width");
+            outs.push_back(one.at(0));
+            i += has_bias_[m] ? 2 : 1;
+        }
+        return outs;
+    }
+
+    void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
+        std::vector<const Tensor*> w;
+        std::vector<const float*> bias;
+        for (size_t m = 0, i = 1; m < packed_.size(); m++) {
+            w.push_back(&in[i]);
+            bias.push_back(has_bias_[m] ? in[i + 1].as<float>() : nullptr);
+            i += has_bias_[m] ? 2 : 1;
+        }
+        std::vector<kernels::PackedFn> fns;
+        std::vector<int64_t> first_tile = {0};  // member m's tiles are [first_tile[m], first_tile[m + 1])
+        for (const auto& p : packed_) {
+            fns.push_back(ctx.kernels.packed[static_cast<int>(p->layout())]);
+            first_tile.push_back(first_tile.back() + p->n() / kernels::kPackedRows);
+        }
+        const bool all_packed = std::all_of(fns.begin(), fns.end(), [](kernels::PackedFn f) { return f != nullptr; });
+        if (!all_packed || ctx.deterministic) {  // each weight's own matmul over the file's rows
+            for (size_t m = 0; m < packed_.size(); m++) row_matmul(ctx, in[0], *w[m], bias[m], out[m].as<float>());
+            return;
+        }
+        const QuantizedRows a = quantize_rows(ctx, in[0], ctx.kernels.weight[static_cast<int>(packed_[0]->dtype())].act_type);
+        parallel_for(ctx, first_tile.back(), [&](int64_t b, int64_t e) {
+            for (size_t m = 0; m < packed_.size(); m++) {
+                const int64_t t0 = std::max(b, first_tile[m]) - first_tile[m], t1 = std::min(e, first_tile[m + 1]) - first_tile[m];
+                if (t0 < t1) packed_tiles(fns[m], *packed_[m], a, bias[m], out[m].as<float>(), t0, t1);
             }
         });
     }
 
 private:
-    // Threads split the 16-row tiles; each tile (Q4_K, k = 1536: 15 KB) stays in L1 while
-    // every group of activation rows passes over it.
-    void run_packed(graph::ExecContext& ctx, kernels::PackedFn packed, const uint8_t* act, size_t a_bytes, int64_t rows, const float* bias,
-                    float* y) const {
-        const int64_t n = packed_->n(), k = packed_->k();
-        parallel_for(ctx, n / kernels::kPackedRows, [&](int64_t b, int64_t e) {
-            const void* a[kernels::kMaxDotRows];
-            for (int64_t t = b; t < e; t++) {
-                const int64_t c0 = t * kernels::kPackedRows;
-                kernels::for_row_groups(rows, [&](int64_t r, int nr) {
-                    for (int i = 0; i < nr; i++) a[i] = act + static_cast<size_t>(r + i) * a_bytes;
-                    packed(k, packed_->tile(t), a, nr, y + r * n + c0, n);
-                    if (bias)
-                        for (int i = 0; i < nr; i++)
-                            for (int c = 0; c < kernels::kPackedRows; c++) y[(r + i) * n + c0 + c] += bias[c0 + c];
-                });
-            }
-        });
-    }
-
-    std::shared_ptr<const kernels::PackedWeights> packed_;
+    std::vector<std::shared_ptr<const kernels::PackedWeights>> packed_;
+    std::vector<bool> has_bias_;
 };
 
 OpPtr matmul() { return std::make_shared<MatMul>(); }
 OpPtr matmul(std::shared_ptr<const kernels::PackedWeights> packed) { return std::make_shared<MatMul>(std::move(packed)); }
+OpPtr matmul_group(std::vector<std::shared_ptr<const kernels::PackedWeights>> packed, std::vector<bool> has_bias) {
+    return std::make_shared<MatMulGroup>(std::move(packed), std::move(has_bias));
+}
 
 }  // namespace lmx::ops

@@ -20,6 +20,9 @@ OpPtr matmul();
 // The same for one weight w whose repacked copy (kernels/packed_weights.hpp) the op keeps:
 // used where the kernel table has that layout's GEMM, outside deterministic mode; w otherwise.
 OpPtr matmul(std::shared_ptr<const kernels::PackedWeights> packed);
+// matmul_group(x, w₁[, b₁], w₂[, b₂], …) -> y₁, y₂, …: the matmuls of several repacked
+// weights sharing x and one activation type, in one pass; yᵢ bit-identical to matmul(packedᵢ).
+OpPtr matmul_group(std::vector<std::shared_ptr<const kernels::PackedWeights>> packed, std::vector<bool> has_bias);
 // rms_norm(x f32 [R, D], weight f32 [D]) -> x / sqrt(mean(x²) + eps) * weight.
 OpPtr rms_norm(float eps);
 // head_rms_norm(x f32 [R, n_heads * D], weight f32 [D]): rms_norm of each head on its

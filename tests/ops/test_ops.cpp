@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "base/error.hpp"
@@ -12,6 +13,8 @@
 using namespace lmx;
 using namespace lmx::graph;
 using namespace lmx::test;
+
+static uint32_t bits(float f) { return std::bit_cast<uint32_t>(f); }
 
 TEST(Ops, RmsNormMatchesFormula) {
     const int64_t t = 3, d = 576;
@@ -84,6 +87,64 @@ TEST(Ops, MatMulF32AndQ8MatchDequantizedDot) {
                 // f32 weights: float summation only; q8_0: activations are quantized to 8 bits too
                 const double tol = wt == DType::F32 ? 1e-5 * mag : 1e-2 * mag;
                 EXPECT_NEAR(y.as<float>()[r * n + j], ref, tol) << dtype_name(wt) << " row " << j;
+            }
+        }
+    }
+}
+
+// A matmul group (q, k, v with a bias on two of them) gives each output bit for bit what its
+// weight's own packed matmul gives, at every row count the kernels group differently; in
+// deterministic mode (no packed GEMM) what each weight's matmul over its rows gives.
+TEST(Ops, MatMulGroupEqualsItsMatmulsBitForBit) {
+    const int64_t k = 256, n[3] = {64, 32, 48};
+    const auto& scalar = kernels::table(kernels::Isa::scalar);
+    std::vector<std::vector<uint8_t>> wq(3);
+    std::vector<std::vector<float>> bias(3);
+    for (int m = 0; m < 3; m++) {
+        auto wf = random_vec(static_cast<size_t>(n[m] * k), 30 + uint32_t(m), 0.05f);
+        wq[size_t(m)].resize(dtype_row_bytes(DType::Q8_0, k) * static_cast<size_t>(n[m]));
+        for (int64_t j = 0; j < n[m]; j++)
+            scalar.quantize[int(DType::Q8_0)](wf.data() + j * k, wq[size_t(m)].data() + j * dtype_row_bytes(DType::Q8_0, k), k);
+        bias[size_t(m)] = random_vec(static_cast<size_t>(n[m]), 40 + uint32_t(m));
+    }
+    const bool has_bias[3] = {true, false, true};
+    for (bool deterministic : {false, true}) {
+        const kernels::Table& table = deterministic ? kernels::deterministic_table(kernels::best_table().isa) : kernels::best_table();
+        if (!deterministic && !table.packed[int(kernels::PackedLayout::q8)]) {
+            std::printf("[ SKIPPED ] this CPU's kernels have no packed GEMM\n");
+            continue;
+        }
+        for (int64_t rows : {1, 3, 6}) {
+            auto x = random_vec(static_cast<size_t>(rows * k), 50 + uint32_t(rows));
+            Graph g;
+            ValueId xi = g.add_input("x", DType::F32, {kTokens, k});
+            std::vector<ValueId> group_args = {xi};
+            std::vector<std::shared_ptr<const kernels::PackedWeights>> packs;
+            std::vector<ValueId> singles;
+            for (int m = 0; m < 3; m++) {
+                ValueId w = g.add_constant("w" + std::to_string(m), DType::Q8_0, {n[m], k}, wq[size_t(m)].data());
+                ValueId b = g.add_constant("b" + std::to_string(m), DType::F32, {n[m]}, bias[size_t(m)].data());
+                auto packed = std::make_shared<const kernels::PackedWeights>(DType::Q8_0, wq[size_t(m)].data(), n[m], k);
+                packs.push_back(packed);
+                group_args.push_back(w);
+                if (has_bias[m]) group_args.push_back(b);
+                singles.push_back(g.add(ops::matmul(packed), has_bias[m] ? std::vector<ValueId>{xi, w, b} : std::vector<ValueId>{xi, w},
+                                        "single" + std::to_string(m)));
+            }
+            const std::vector<ValueId> grouped =
+                g.add_node(ops::matmul_group(packs, {has_bias[0], has_bias[1], has_bias[2]}), group_args, "group");
+            for (int m = 0; m < 3; m++) g.mark_output(singles[size_t(m)]), g.mark_output(grouped[size_t(m)]);
+            ThreadPool pool(2);
+            ExecContext ctx(pool, table);
+            ctx.deterministic = deterministic;
+            Executor ex(g);
+            const std::vector<Tensor> ys = ex.run(ctx, {f32(x, {rows, k})});
+            for (int m = 0; m < 3; m++) {
+                const Tensor &one = ys[size_t(2 * m)], &in_group = ys[size_t(2 * m + 1)];
+                ASSERT_EQ(in_group.dims, (Dims{rows, n[m]}));
+                for (int64_t i = 0; i < rows * n[m]; i++)
+                    ASSERT_EQ(bits(in_group.as<float>()[i]), bits(one.as<float>()[i]))
+                        << "weight " << m << " rows " << rows << " element " << i << (deterministic ? " (deterministic)" : "");
             }
         }
     }
