@@ -35,13 +35,17 @@ std::string GraphBuilder::layer_prefix(int layer) {
     return p;
 }
 
-// The repacked copy of weight w when this CPU's table has its layout's GEMM, else nullptr.
-// The file's copy is read again only by deterministic sessions (and rows of a tied
-// embedding), so its pages go back to the OS: RSS holds one copy, not two.
+// Whether this CPU's table has a GEMM for weight w's repacked layout.
+static bool packable(const graph::Value& wv) {
+    return kernels::PackedWeights::packs(wv.dtype) && wv.dims.size() == 2 && wv.dims[0] % kernels::kPackedRows == 0 &&
+           kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))];
+}
+
+// The repacked copy of weight w when packable, else nullptr. The file's copy is read again
+// only by deterministic sessions (and rows of a tied embedding), so its pages go back to
+// the OS: RSS holds one copy, not two.
 static std::shared_ptr<const kernels::PackedWeights> pack(const gguf::File& f, const graph::Value& wv) {
-    if (!kernels::PackedWeights::packs(wv.dtype) || wv.dims.size() != 2 || wv.dims[0] % kernels::kPackedRows != 0 ||
-        !kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))])
-        return nullptr;
+    if (!packable(wv)) return nullptr;
     auto packed = std::make_shared<const kernels::PackedWeights>(wv.dtype, wv.data, wv.dims[0], wv.dims[1]);
     f.release(wv.data, dtype_row_bytes(wv.dtype, wv.dims[1]) * static_cast<size_t>(wv.dims[0]));
     return packed;
@@ -57,10 +61,6 @@ ValueId GraphBuilder::matmul(ValueId x, ValueId w, const std::string& name, Valu
 std::vector<ValueId> GraphBuilder::matmuls(ValueId x, const std::vector<Projection>& ps) {
     // The group: the packable weights whose activation type the most of them share.
     auto act_type = [](const graph::Value& wv) { return kernels::best_table().weight[static_cast<int>(wv.dtype)].act_type; };
-    auto packable = [](const graph::Value& wv) {
-        return kernels::PackedWeights::packs(wv.dtype) && wv.dims.size() == 2 && wv.dims[0] % kernels::kPackedRows == 0 &&
-               kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))];
-    };
     std::vector<size_t> group;
     for (const Projection& p : ps) {
         std::vector<size_t> same;
