@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <sys/resource.h>
 
 #include "cli/commands.hpp"
 #include "cli/roofline.hpp"
@@ -51,11 +52,21 @@ void print_profile(const char* what, const std::map<std::string, graph::ExecCont
                      static_cast<long long>(t.calls / reps));
 }
 
+// The process's peak resident memory so far (weights, their repacked copies, KV cache,
+// the executor's arena), in MiB.
+double peak_rss_mib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux reports KiB
+}
+
 void run_bench(const BenchArgs& a) {
+    const auto t_load = std::chrono::steady_clock::now();
     auto model = Model::load(a.model.empty() ? default_model_path() : a.model);
     SessionOptions so{a.threads, a.n_prompt + a.n_gen + 1, a.parallel};
     so.deterministic = a.deterministic;
     Session session(model, so);
+    const double load_s = seconds_since(t_load);  // mapping, checks, graph building, repacking
     std::mt19937 rng(1234);  // random token ids: speed does not depend on the text
     std::uniform_int_distribution<int32_t> tok(0, model->config().n_vocab - 1);
     std::map<std::string, graph::ExecContext::OpTime> pp_ops, tg_ops;
@@ -95,7 +106,9 @@ void run_bench(const BenchArgs& a) {
         nlohmann::json j = {{"model", model->path()}, {"threads", session.n_threads()}, {"isa", std::string(session.isa())}, {"deterministic", a.deterministic},
                             {"n_prompt", a.n_prompt}, {"n_gen", a.n_gen}, {"parallel", a.parallel}, {"reps", a.reps},
                             {"pp_tok_s", pp}, {"tg_tok_s", tg}, {"pp_mean", p.mean}, {"tg_mean", g.mean},
-                            {"weight_bytes_per_token", bytes_per_token}};
+                            {"weight_bytes_per_token", bytes_per_token}, {"load_s", load_s}, {"peak_rss_mib", peak_rss_mib()},
+                            {"kv_cache_mib", static_cast<double>(session.kv_bytes()) / (1 << 20)},
+                            {"arena_mib", static_cast<double>(session.arena_bytes()) / (1 << 20)}};
         if (a.roofline) j.update({{"read_gb_s_1_thread", bw1}, {"read_gb_s", bw}, {"tg_bound_tok_s", bound}});
         std::printf("%s\n", j.dump().c_str());
         return;
@@ -110,6 +123,8 @@ void run_bench(const BenchArgs& a) {
     if (!tg.empty())
         std::printf("| %s | %d | %s | tg%d%s | %.2f ± %.2f |\n", name.c_str(), session.n_threads(), isa.c_str(), a.n_gen,
                     streams.c_str(), g.mean, g.sd);
+    std::printf("\nload %.2f s; peak RSS %.0f MiB (KV cache %.0f MiB, activations arena %.1f MiB)\n", load_s, peak_rss_mib(),
+                static_cast<double>(session.kv_bytes()) / (1 << 20), static_cast<double>(session.arena_bytes()) / (1 << 20));
     if (a.roofline)
         std::printf("\nroofline: read bandwidth %.1f GB/s (1 thread), %.1f GB/s (%d threads); %.1f MB of weights a token -> at most %.1f "
                     "tok/s; generation ran at %.0f%% of that\n",
