@@ -1,5 +1,7 @@
 #include "models/graph_builder.hpp"
 
+#include <map>
+
 #include "base/error.hpp"
 #include "kernels/kernels.hpp"
 
@@ -60,15 +62,13 @@ ValueId GraphBuilder::matmul(ValueId x, ValueId w, const std::string& name, Valu
 
 std::vector<ValueId> GraphBuilder::matmuls(ValueId x, const std::vector<Projection>& ps) {
     // The group: the packable weights whose activation type the most of them share.
-    auto act_type = [](const graph::Value& wv) { return kernels::best_table().weight[static_cast<int>(wv.dtype)].act_type; };
+    std::map<DType, std::vector<size_t>> by_act_type;
+    for (size_t i = 0; i < ps.size(); i++)
+        if (const graph::Value& wv = g_.value(ps[i].w); packable(wv))
+            by_act_type[kernels::best_table().weight[static_cast<int>(wv.dtype)].act_type].push_back(i);
     std::vector<size_t> group;
-    for (const Projection& p : ps) {
-        std::vector<size_t> same;
-        for (size_t i = 0; i < ps.size(); i++)
-            if (packable(g_.value(ps[i].w)) && packable(g_.value(p.w)) && act_type(g_.value(ps[i].w)) == act_type(g_.value(p.w)))
-                same.push_back(i);
-        if (same.size() > group.size()) group = same;
-    }
+    for (const auto& [act, members] : by_act_type)
+        if (members.size() > group.size()) group = members;
     std::vector<ValueId> out(ps.size(), -1);
     if (group.size() >= 2) {
         std::vector<std::shared_ptr<const kernels::PackedWeights>> packed;

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <span>
 
 #include "ops/op_base.hpp"
 #include "ops/ops.hpp"
@@ -41,6 +42,31 @@ static void packed_tiles(kernels::PackedFn fn, const kernels::PackedWeights& p, 
                     for (int c = 0; c < kernels::kPackedRows; c++) y[(r + i) * n + c0 + c] += bias[c0 + c];
         });
     }
+}
+
+// One weight of a packed pass: its GEMM, repacked copy, bias (or nullptr) and output.
+struct PackedMember {
+    kernels::PackedFn fn;
+    const kernels::PackedWeights* w;
+    const float* bias;
+    float* y;
+};
+
+// x quantized once (the members share its activation type), then one parallel pass over
+// the tiles of all members, one after another.
+static void packed_pass(graph::ExecContext& ctx, const Tensor& x, std::span<const PackedMember> ms) {
+    const QuantizedRows a = quantize_rows(ctx, x, ctx.kernels.weight[static_cast<int>(ms[0].w->dtype())].act_type);
+    int64_t tiles = 0;
+    for (const PackedMember& m : ms) tiles += m.w->n() / kernels::kPackedRows;
+    parallel_for(ctx, tiles, [&](int64_t b, int64_t e) {
+        int64_t first = 0;  // the member's first tile in the pass
+        for (const PackedMember& m : ms) {
+            const int64_t n_tiles = m.w->n() / kernels::kPackedRows;
+            const int64_t t0 = std::max(b, first) - first, t1 = std::min(e, first + n_tiles) - first;
+            if (t0 < t1) packed_tiles(m.fn, *m.w, a, m.bias, m.y, t0, t1);
+            first += n_tiles;
+        }
+    });
 }
 
 // x · wᵀ (+ bias) with the row kernels over w's own rows: every (weight row, activation
@@ -122,10 +148,8 @@ public:
         // Every row count takes the packed kernel, so batching never changes a result (the q8
         // layout's byte per weight costs Gemma-3's Q5_0 decoding ~10%: its 5.5 bits become 8).
         if (packed && !ctx.deterministic) {
-            const QuantizedRows a = quantize_rows(ctx, in[0], ctx.kernels.weight[static_cast<int>(packed_->dtype())].act_type);
-            parallel_for(ctx, packed_->n() / kernels::kPackedRows, [&](int64_t b, int64_t e) {
-                packed_tiles(packed, *packed_, a, bias, out[0].as<float>(), b, e);
-            });
+            const PackedMember m{packed, packed_.get(), bias, out[0].as<float>()};
+            packed_pass(ctx, in[0], {&m, 1});
             return;
         }
         row_matmul(ctx, in[0], in[1], bias, out[0].as<float>());
@@ -146,55 +170,38 @@ public:
         require(!packed_.empty() && packed_.size() == has_bias_.size(), "a matmul group needs a bias flag per weight");
         require(std::all_of(packed_.begin(), packed_.end(), [](const auto& p) { return p != nullptr; }),
                 "every weight of a matmul group must be repacked");
+        size_t i = 1;  // inputs: x, then each weight followed by its bias when it has one
+        for (bool b : has_bias_) w_input_.push_back(i), i += b ? 2 : 1;
+        n_inputs_ = i;
     }
 
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
-        size_t want = 1;
-        for (bool b : has_bias_) want += b ? 2 : 1;
-        require_inputs(in, want, want);
+        require_inputs(in, n_inputs_, n_inputs_);
         std::vector<OutputSpec> outs;
-        size_t i = 1;
         for (size_t m = 0; m < packed_.size(); m++) {
+            const size_t i = w_input_[m];
             const Value* const member[3] = {in[0], in[i], has_bias_[m] ? in[i + 1] : nullptr};
-            std::vector<OutputSpec> one = MatMul(packed_[m]).infer(std::span(member, has_bias_[m] ? 3 : 2));
-            require(m == 0 || packed_[m]->k() == packed_[0]->k(), "the weights of a matmul group differ in width");
-            outs.push_back(one.at(0));
-            i += has_bias_[m] ? 2 : 1;
+            require(packed_[m]->k() == packed_[0]->k(), "the weights of a matmul group differ in width");
+            outs.push_back(MatMul(packed_[m]).infer(std::span(member, has_bias_[m] ? 3 : 2)).at(0));
         }
         return outs;
     }
 
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
-        std::vector<const Tensor*> w;
-        std::vector<const float*> bias;
-        for (size_t m = 0, i = 1; m < packed_.size(); m++) {
-            w.push_back(&in[i]);
-            bias.push_back(has_bias_[m] ? in[i + 1].as<float>() : nullptr);
-            i += has_bias_[m] ? 2 : 1;
-        }
-        std::vector<kernels::PackedFn> fns;
-        std::vector<int64_t> first_tile = {0};  // member m's tiles are [first_tile[m], first_tile[m + 1])
-        for (const auto& p : packed_) {
-            fns.push_back(ctx.kernels.packed[static_cast<int>(p->layout())]);
-            first_tile.push_back(first_tile.back() + p->n() / kernels::kPackedRows);
-        }
-        const bool all_packed = std::all_of(fns.begin(), fns.end(), [](kernels::PackedFn f) { return f != nullptr; });
-        if (!all_packed || ctx.deterministic) {  // each weight's own matmul over the file's rows
-            for (size_t m = 0; m < packed_.size(); m++) row_matmul(ctx, in[0], *w[m], bias[m], out[m].as<float>());
-            return;
-        }
-        const QuantizedRows a = quantize_rows(ctx, in[0], ctx.kernels.weight[static_cast<int>(packed_[0]->dtype())].act_type);
-        parallel_for(ctx, first_tile.back(), [&](int64_t b, int64_t e) {
-            for (size_t m = 0; m < packed_.size(); m++) {
-                const int64_t t0 = std::max(b, first_tile[m]) - first_tile[m], t1 = std::min(e, first_tile[m + 1]) - first_tile[m];
-                if (t0 < t1) packed_tiles(fns[m], *packed_[m], a, bias[m], out[m].as<float>(), t0, t1);
-            }
-        });
+        std::vector<PackedMember> ms;
+        for (size_t m = 0; m < packed_.size(); m++)
+            ms.push_back({ctx.kernels.packed[static_cast<int>(packed_[m]->layout())], packed_[m].get(),
+                          has_bias_[m] ? in[w_input_[m] + 1].as<float>() : nullptr, out[m].as<float>()});
+        const bool all_packed = std::all_of(ms.begin(), ms.end(), [](const PackedMember& m) { return m.fn != nullptr; });
+        if (all_packed && !ctx.deterministic) return packed_pass(ctx, in[0], ms);
+        for (size_t m = 0; m < ms.size(); m++) row_matmul(ctx, in[0], in[w_input_[m]], ms[m].bias, ms[m].y);  // the file's rows
     }
 
 private:
     std::vector<std::shared_ptr<const kernels::PackedWeights>> packed_;
     std::vector<bool> has_bias_;
+    std::vector<size_t> w_input_;  // the input index of each weight
+    size_t n_inputs_ = 0;
 };
 
 OpPtr matmul() { return std::make_shared<MatMul>(); }
