@@ -79,6 +79,8 @@ describe("chat page in headless Chromium", { skip }, () => {
   });
 
   test("the screenshot shows the conversation", async () => {
+    // the log follows the long answer down; its first exchange is what this checks
+    await tab.evaluate(() => { document.querySelector("#log").scrollTop = 0; });
     const png = await tab.screenshot({ type: "png" });
     if (process.env.LMX_CHAT_SCREENSHOT) writeFileSync(process.env.LMX_CHAT_SCREENSHOT, png);
     const image = decodePng(png);
