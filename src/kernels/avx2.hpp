@@ -24,9 +24,9 @@ float vec_dot_q4_1_q8_1_exact(int64_t n, const void* w, const void* a);
 float vec_dot_q8_0_q8_0_exact(int64_t n, const void* w, const void* a);
 void vec_dot_q4_1_q8_1_exact_rows(int64_t n, const void* w, const void* const* a, int nr, float* out);
 void vec_dot_q8_0_q8_0_exact_rows(int64_t n, const void* w, const void* const* a, int nr, float* out);
-float dot_f16_f32_exact(int64_t n, const uint16_t* x, const float* y);
-void axpy_f16_exact(int64_t n, float a, const uint16_t* x, float* y);
 void exp_det(int64_t n, const float* x, float* y);
+void attend_det_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
+                    float scale, float* scores, float* out);
 
 // avx2_attention.cpp
 void attend_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, float scale,

@@ -12,7 +12,8 @@ void add_avx2_kernels(Table& t) {
 
     t.attend_f16 = avx2::attend_f16;
     t.swiglu = avx2::swiglu;
-    t.exp_det = avx2::exp_det;  // exact: the deterministic tables keep it
+    t.exp_det = avx2::exp_det;  // exact: the deterministic tables keep it and attend_det_f16
+    t.attend_det_f16 = avx2::attend_det_f16;
     t.rows_times_matrix_f32 = avx2::rows_times_matrix_f32;
     t.dot_u4_f32 = avx2::dot_u4_f32;
 
@@ -30,8 +31,6 @@ void add_avx2_deterministic_kernels(Table& t) {
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot = avx2::vec_dot_q8_0_q8_0_exact;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot_rows = avx2::vec_dot_q4_1_q8_1_exact_rows;
     t.weight[static_cast<int>(DType::Q8_0)].vec_dot_rows = avx2::vec_dot_q8_0_q8_0_exact_rows;
-    t.dot_f16_f32 = avx2::dot_f16_f32_exact;
-    t.axpy_f16 = avx2::axpy_f16_exact;
 }
 
 }  // namespace lmx::kernels

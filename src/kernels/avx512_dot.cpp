@@ -15,6 +15,9 @@ namespace lmx::kernels::avx512 {
 void attend_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, float scale,
                 float* out);
 void swiglu(int64_t n, const float* gate, const float* up, float* y);
+void exp_det(int64_t n, const float* x, float* y);  // avx512_deterministic.cpp, exact: every table
+void attend_det_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
+                    float scale, float* scores, float* out);
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);  // avx512_matmul.cpp
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 void dot_u4_q8(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out);  // avx512_u4_q8.cpp
@@ -188,6 +191,8 @@ namespace lmx::kernels {
 void add_avx512_kernels(Table& t) {
     t.attend_f16 = avx512::attend_f16;
     t.swiglu = avx512::swiglu;
+    t.exp_det = avx512::exp_det;
+    t.attend_det_f16 = avx512::attend_det_f16;
     t.rows_times_matrix_f32 = avx512::rows_times_matrix_f32;
     t.dot_u4_f32 = avx512::dot_u4_f32;
     t.dot_u4_q8 = avx512::dot_u4_q8;

@@ -52,8 +52,9 @@ static Table build(Isa isa) {
 }
 
 // The ISA's quantizers (byte-identical on every ISA) with the scalar dot products, single
-// rows only, the 8-lane attention dot and two-pass attention (no online softmax, whose
-// rescaling depends on the block size), then the exact SIMD versions this ISA has.
+// rows only, and attend_det_f16 alone (no online softmax, whose rescaling depends on the
+// block size), then the exact SIMD versions this ISA has. The packed GEMMs stay: the
+// matmul op takes them where PackedWeights::equals_row_dot says their bits are the row dot's.
 static Table build_deterministic(Isa isa) {
     Table t = build(isa);
     Table scalar;

@@ -64,7 +64,7 @@ void vec_dot_rows_of(int64_t n, const void* w, const void* const* a, int nr, flo
 }
 
 // Attention over an fp16 KV cache: dot of fp16 keys with an f32 query, and
-// acc += a * fp16 values (the deterministic two-pass softmax builds on these).
+// acc += a * fp16 values (attend_det_f16's pieces, kernels/attend_two_pass.hpp).
 using DotF16F32Fn = float (*)(int64_t n, const uint16_t* x, const float* y);
 using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
 // One kv head's attention for the `group` query heads that share it (q: group rows of hd),
@@ -75,6 +75,12 @@ using AxpyF16Fn = void (*)(int64_t n, float a, const uint16_t* x, float* y);
 constexpr int kMaxAttendGroup = 64;
 using AttendF16Fn = void (*)(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride,
                              int64_t n, float scale, float* out);
+// attend_f16's deterministic form, the same bits on every ISA: per head the scores
+// scale · (q_g · k_j) (dot_f16_f32_lanes8's order), their maximum, det_exp(s − max), the
+// sum of those exponentials j ascending, the values weighted by them summed j ascending
+// (multiply, then add), divided by the sum. scores: scratch for group · n floats.
+using AttendDetF16Fn = void (*)(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride,
+                                int64_t n, float scale, float* scores, float* out);
 // y[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^-gate[i]) · up[i].
 using SwigluFn = void (*)(int64_t n, const float* gate, const float* up, float* y);
 // y[i] = det_exp(x[i]) (base/det_math.hpp) with its exact bits on every ISA; x == y allowed.
@@ -149,7 +155,8 @@ struct Table {
     QuantizeRowFn quantize[kMaxDType];  // indexed by the activation DType's value
     DotF16F32Fn dot_f16_f32 = nullptr;
     AxpyF16Fn axpy_f16 = nullptr;
-    AttendF16Fn attend_f16 = nullptr;  // nullptr: two passes over dot_f16_f32 and axpy_f16 (deterministic, WASM)
+    AttendF16Fn attend_f16 = nullptr;  // nullptr: attend_det_f16 (deterministic tables, WASM)
+    AttendDetF16Fn attend_det_f16 = nullptr;  // every table
     SwigluFn swiglu = nullptr;
     ExpRowFn exp_det = nullptr;  // deterministic exp, every table
     RowsTimesMatrixF32Fn rows_times_matrix_f32 = nullptr;

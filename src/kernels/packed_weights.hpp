@@ -54,6 +54,10 @@ enum class PackedLayout { q4k, q8, q4_1 };
 class PackedWeights {
 public:
     static bool packs(DType t);  // Q4_K, Q8_0, Q5_0, Q4_0, Q4_1
+    // The layout's kernels return the scalar vec_dot's bits for this type (Q8_0, Q5_0 and
+    // Q4_1; Q4_0's scales multiply in another order, Q4_K's fuse), so deterministic mode,
+    // held to the scalar table's bits, takes them too.
+    static bool equals_row_dot(DType t) { return t == DType::Q8_0 || t == DType::Q5_0 || t == DType::Q4_1; }
     static PackedLayout layout_of(DType t) {
         return t == DType::Q4_K ? PackedLayout::q4k : t == DType::Q4_1 ? PackedLayout::q4_1 : PackedLayout::q8;
     }

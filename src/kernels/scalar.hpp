@@ -33,9 +33,11 @@ float vec_dot_q6_K_q8_K(int64_t n, const void* w, const void* a);
 // scalar_attention.cpp
 void attend_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, float scale,
                 float* out);
-float dot_f16_f32_lanes8(int64_t n, const uint16_t* x, const float* y);  // deterministic mode
+float dot_f16_f32_lanes8(int64_t n, const uint16_t* x, const float* y);  // attend_det_f16's pieces
 void axpy_f16(int64_t n, float a, const uint16_t* x, float* y);
 void exp_det(int64_t n, const float* x, float* y);
+void attend_det_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
+                    float scale, float* scores, float* out);
 
 void swiglu(int64_t n, const float* gate, const float* up, float* y);  // scalar_activations.cpp
 

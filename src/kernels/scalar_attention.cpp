@@ -2,6 +2,7 @@
 
 #include "base/det_math.hpp"
 #include "base/fp16.hpp"
+#include "kernels/attend_two_pass.hpp"
 #include "kernels/scalar.hpp"
 
 namespace lmx::kernels {
@@ -37,9 +38,8 @@ void attend_f16(int group, int hd, const float* q, const uint16_t* k, const uint
         for (int i = 0; i < hd; i++) out[static_cast<int64_t>(g) * hd + i] /= l[g];
 }
 
-// Deterministic mode's dot: eight interleaved partial sums combined in a fixed tree, the
-// order avx2::dot_f16_f32_exact computes in SIMD (a sequential sum would cost a
-// dependent add per element over the whole context).
+// attend_det_f16's dot: eight interleaved partial sums combined in a fixed tree, an order
+// SIMD follows (a sequential sum would cost a dependent add per element of the context).
 float dot_f16_f32_lanes8(int64_t n, const uint16_t* x, const float* y) {
     float acc[8] = {};
     int64_t i = 0;
@@ -56,6 +56,11 @@ void axpy_f16(int64_t n, float a, const uint16_t* x, float* y) {
 
 void exp_det(int64_t n, const float* x, float* y) {
     for (int64_t i = 0; i < n; i++) y[i] = det_exp(x[i]);
+}
+
+void attend_det_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
+                    float scale, float* scores, float* out) {
+    attend_two_pass<dot_f16_f32_lanes8, axpy_f16, exp_det>(group, hd, q, k, v, stride, n, scale, scores, out);
 }
 
 }  // namespace lmx::kernels

@@ -16,9 +16,8 @@ void add_scalar_kernels(Table& t) {
     t.quantize[static_cast<int>(DType::Q8_1)] = quantize_row_q8_1;
     t.quantize[static_cast<int>(DType::Q8_K)] = quantize_row_q8_K;
 
-    t.dot_f16_f32 = dot_f16_f32_lanes8;  // a fixed order SIMD can follow (deterministic mode)
-    t.axpy_f16 = axpy_f16;
     t.attend_f16 = attend_f16;
+    t.attend_det_f16 = attend_det_f16;
     t.swiglu = swiglu;
     t.exp_det = exp_det;
     t.rows_times_matrix_f32 = rows_times_matrix_f32;

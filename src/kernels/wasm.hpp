@@ -11,10 +11,10 @@ float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a);
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);
 
 // Deterministic mode: bit-identical to the scalar reference (scalar_dot.cpp,
-// scalar_attention.cpp's dot_f16_f32_lanes8 and axpy_f16).
+// scalar_attention.cpp's attend_det_f16 over SIMD128 dots and axpys).
 float vec_dot_q4_1_q8_1_exact(int64_t n, const void* w, const void* a);
 float vec_dot_q8_0_q8_0_exact(int64_t n, const void* w, const void* a);
-float dot_f16_f32_exact(int64_t n, const uint16_t* x, const float* y);
-void axpy_f16_exact(int64_t n, float a, const uint16_t* x, float* y);
+void attend_det_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
+                    float scale, float* scores, float* out);
 
 }  // namespace lmx::kernels::wasm

@@ -5,6 +5,8 @@
 // come from SIMD (exact), their t_b from elementwise f32x4 multiplies and adds (the same
 // roundings), and only the running sum stays sequential. WebAssembly has no fused
 // multiply-add outside relaxed-simd, and the file is built with -ffp-contract=off anyway.
+#include "kernels/attend_two_pass.hpp"
+#include "kernels/scalar.hpp"
 #include "kernels/simd_wasm.hpp"
 #include "kernels/wasm.hpp"
 #include "tensor/quant_blocks.hpp"
@@ -77,6 +79,8 @@ float vec_dot_q8_0_q8_0_exact(int64_t n, const void* w, const void* a) {
     return sumf;
 }
 
+namespace {
+
 // kernels::dot_f16_f32_lanes8: lane k sums the products i = k mod 8, here in two f32x4
 // accumulators (lanes 0..3 and 4..7), then the tree ((0+4)+(2+6))+((1+5)+(3+7)), then the tail.
 float dot_f16_f32_exact(int64_t n, const uint16_t* x, const float* y) {
@@ -104,6 +108,13 @@ void axpy_f16_exact(int64_t n, float a, const uint16_t* x, float* y) {
         wasm_v128_store(y + i, wasm_f32x4_add(wasm_v128_load(y + i), wasm_f32x4_mul(va, xf)));
     }
     for (; i < n; i++) y[i] += a * fp16_to_fp32(x[i]);
+}
+
+}  // namespace
+
+void attend_det_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
+                    float scale, float* scores, float* out) {
+    attend_two_pass<dot_f16_f32_exact, axpy_f16_exact, kernels::exp_det>(group, hd, q, k, v, stride, n, scale, scores, out);
 }
 
 }  // namespace lmx::kernels::wasm

@@ -78,47 +78,19 @@ public:
             });
             return;
         }
-        // Without it (deterministic tables, whose exp and sums follow a fixed order): scores,
-        // then exponentials, then the weighted values, in two passes over the positions.
+        // Without it (deterministic tables, WASM): the two-pass form in its fixed order.
         const int64_t n_ctx = kv->n_ctx();
-        const size_t per_thread = static_cast<size_t>(group) * static_cast<size_t>(n_ctx + hd);
-        auto* scratch = static_cast<float*>(ctx.scratch(static_cast<size_t>(ctx.pool.size()) * per_thread * sizeof(float)));
+        auto* scratch = static_cast<float*>(ctx.scratch(static_cast<size_t>(ctx.pool.size()) * static_cast<size_t>(group * n_ctx) * sizeof(float)));
         ctx.pool.run([&](int ith, int n_threads) {
-            float* scores = scratch + static_cast<size_t>(ith) * per_thread;  // [group][n_ctx]
-            float* acc = scores + static_cast<size_t>(group) * static_cast<size_t>(n_ctx);  // [group][hd]
+            float* scores = scratch + static_cast<size_t>(ith) * static_cast<size_t>(group * n_ctx);
             Range r = split_range(n_tok * p_.n_kv_heads, ith, n_threads);
             for (int64_t job = r.begin; job < r.end; job++) {
                 const int64_t t = job / p_.n_kv_heads;
                 const int kh = static_cast<int>(job % p_.n_kv_heads);
-                const float* q = in[0].as<float>() + t * qd + static_cast<int64_t>(kh) * group * hd;
                 const int64_t n_pos = pos[t] + 1, first = window_start(n_pos);
-                float max_s[kMaxGroup], sum[kMaxGroup];
-                for (int g = 0; g < group; g++) max_s[g] = -INFINITY, sum[g] = 0;
-                for (int64_t j = first; j < n_pos; j++) {
-                    const uint16_t* k = kv->key(p_.layer, seq[t], kh, j);
-                    for (int g = 0; g < group; g++) {
-                        const float s = ctx.kernels.dot_f16_f32(hd, k, q + g * hd) * p_.scale;
-                        scores[g * n_ctx + j] = s;
-                        max_s[g] = s > max_s[g] ? s : max_s[g];
-                    }
-                }
-                for (int g = 0; g < group; g++) {
-                    float* sg = scores + g * n_ctx;
-                    if (ctx.deterministic) {
-                        for (int64_t j = first; j < n_pos; j++) sg[j] -= max_s[g];
-                        ctx.kernels.exp_det(n_pos - first, sg + first, sg + first);
-                        for (int64_t j = first; j < n_pos; j++) sum[g] += sg[j];
-                    } else
-                        for (int64_t j = first; j < n_pos; j++) sum[g] += (sg[j] = std::exp(sg[j] - max_s[g]));
-                }
-                for (int i = 0; i < group * hd; i++) acc[i] = 0;
-                for (int64_t j = first; j < n_pos; j++) {
-                    const uint16_t* v = kv->value(p_.layer, seq[t], kh, j);
-                    for (int g = 0; g < group; g++) ctx.kernels.axpy_f16(hd, scores[g * n_ctx + j], v, acc + g * hd);
-                }
-                float* o = out[0].as<float>() + t * qd + static_cast<int64_t>(kh) * group * hd;
-                for (int g = 0; g < group; g++)
-                    for (int i = 0; i < hd; i++) o[g * hd + i] = acc[g * hd + i] / sum[g];
+                ctx.kernels.attend_det_f16(group, hd, in[0].as<float>() + t * qd + kh * group * hd, kv->key(p_.layer, seq[t], kh, first),
+                                           kv->value(p_.layer, seq[t], kh, first), hd, n_pos - first, p_.scale, scores,
+                                           out[0].as<float>() + t * qd + kh * group * hd);
             }
         });
     }

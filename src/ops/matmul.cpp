@@ -69,6 +69,12 @@ static void packed_pass(graph::ExecContext& ctx, const Tensor& x, std::span<cons
     });
 }
 
+// Whether a repacked weight runs its packed kernel: always in the fast path; in
+// deterministic mode only where that kernel returns the scalar row dot's bits.
+static bool takes_packed(const graph::ExecContext& ctx, const kernels::PackedWeights& w) {
+    return !ctx.deterministic || kernels::PackedWeights::equals_row_dot(w.dtype());
+}
+
 // x · wᵀ (+ bias) with the row kernels over w's own rows: every (weight row, activation
 // row) pair is one vec_dot, or one vec_dot_rows per group of activation rows.
 static void row_matmul(graph::ExecContext& ctx, const Tensor& x, const Tensor& w, const float* bias, float* y) {
@@ -147,7 +153,7 @@ public:
         const kernels::PackedFn packed = packed_ ? ctx.kernels.packed[static_cast<int>(packed_->layout())] : nullptr;
         // Every row count takes the packed kernel, so batching never changes a result (the q8
         // layout's byte per weight costs Gemma-3's Q5_0 decoding ~10%: its 5.5 bits become 8).
-        if (packed && !ctx.deterministic) {
+        if (packed && takes_packed(ctx, *packed_)) {
             const PackedMember m{packed, packed_.get(), bias, out[0].as<float>()};
             packed_pass(ctx, in[0], {&m, 1});
             return;
@@ -192,8 +198,8 @@ public:
         for (size_t m = 0; m < packed_.size(); m++)
             ms.push_back({ctx.kernels.packed[static_cast<int>(packed_[m]->layout())], packed_[m].get(),
                           has_bias_[m] ? in[w_input_[m] + 1].as<float>() : nullptr, out[m].as<float>()});
-        const bool all_packed = std::all_of(ms.begin(), ms.end(), [](const PackedMember& m) { return m.fn != nullptr; });
-        if (all_packed && !ctx.deterministic) return packed_pass(ctx, in[0], ms);
+        const bool all_packed = std::all_of(ms.begin(), ms.end(), [&](const PackedMember& m) { return m.fn && takes_packed(ctx, *m.w); });
+        if (all_packed) return packed_pass(ctx, in[0], ms);
         for (size_t m = 0; m < ms.size(); m++) row_matmul(ctx, in[0], in[w_input_[m]], ms[m].bias, ms[m].y);  // the file's rows
     }
 

@@ -21,7 +21,7 @@ namespace lmx {
 namespace {
 
 constexpr int kBatch = 32;  // positions per encoder forward pass (logits memory: kBatch x vocab floats)
-constexpr size_t kLanes = 8;  // chunks a decompression worker decodes in lockstep
+constexpr size_t kMaxLanes = 16;  // chunks a decompression worker decodes in lockstep, at most
 
 // One coded item: a token, or (token < 0) an escaped byte.
 struct Item {
@@ -130,18 +130,20 @@ void Compressor::frequencies(const float* logits, const CodingParams& p, bool af
     cum[n + 1] = total;
 }
 
+// Workers are threads: as many as asked for or the hardware has, capped by what the build
+// runs (1 in single-threaded WASM) and by the n chunks at per_worker each. The chunking,
+// and so the container, does not depend on it.
+static int worker_count(size_t n, size_t per_worker, const CompressOptions& o) {
+    const int wanted = std::min(o.workers > 0 ? o.workers : hardware_threads(), max_threads());
+    return static_cast<int>(std::max<size_t>(1, std::min<size_t>((n + per_worker - 1) / per_worker, static_cast<size_t>(wanted))));
+}
+
 void Compressor::run_workers(size_t n, const CompressOptions& o, int64_t n_ctx, int n_seq,
                              const std::function<void(Session&, std::atomic<size_t>&)>& job) const {
     if (n == 0) return;
-    const int hw = hardware_threads();
-    // Workers are threads: capped by what the build runs (1 in single-threaded WASM). The
-    // chunking, and so the container, does not depend on it.
-    const size_t per_worker = static_cast<size_t>(n_seq);
-    const size_t max_workers = (n + per_worker - 1) / per_worker;  // no worker without a full set of chunks
-    const int wanted = std::min(o.workers > 0 ? o.workers : hw, max_threads());
-    const int workers = static_cast<int>(std::min<size_t>(max_workers, static_cast<size_t>(wanted)));
+    const int workers = worker_count(n, static_cast<size_t>(n_seq), o);
     SessionOptions so;
-    so.n_threads = o.threads_per_worker > 0 ? o.threads_per_worker : std::max(1, hw / workers);
+    so.n_threads = o.threads_per_worker > 0 ? o.threads_per_worker : std::max(1, hardware_threads() / workers);
     so.n_ctx = n_ctx;
     so.n_seq = n_seq;
     so.deterministic = true;
@@ -313,11 +315,14 @@ std::string Compressor::decompress(std::string_view container, const CompressOpt
             fail("compressed file is corrupt: chunk ", l.ci, " decodes to ", out[l.ci].size(), " bytes, not ", e.original_bytes);
         progress.add(out[l.ci].size() - l.reported);
     };
-    // Each worker decodes kLanes chunks in lockstep, one position of each per forward pass
-    // (the batch's rows share every weight read); a finished chunk's slot takes the next.
-    // Each sequence's logits are bit-identical to decoding it alone (deterministic mode).
+    // Each worker decodes its lanes' chunks in lockstep, one position of each per forward
+    // pass (the batch's rows share every weight read); a finished chunk's slot takes the
+    // next. The chunks spread evenly over the workers (up to kMaxLanes each), so none
+    // decodes a tail alone while another idles. Each sequence's logits are bit-identical
+    // to decoding it alone (deterministic mode).
     const size_t n_chunks = h.chunks.size();
-    const int lanes = static_cast<int>(std::min<size_t>(kLanes, std::max<size_t>(1, n_chunks)));
+    const size_t workers = static_cast<size_t>(worker_count(n_chunks, 1, o));
+    const int lanes = static_cast<int>(std::min(kMaxLanes, (n_chunks + workers - 1) / workers));
     uint32_t max_symbols = 1;  // a chunk has at most one position per coded symbol
     for (const ChunkEntry& e : h.chunks) max_symbols = std::max(max_symbols, e.symbols);
     run_workers(n_chunks, o, std::min(h.params.chunk_bytes, max_symbols), lanes, [&](Session& s, std::atomic<size_t>& next) {

@@ -1,5 +1,5 @@
-// The fast path's attention and SwiGLU kernels of every ISA against double-precision
-// references (the deterministic tables' kernels: test_deterministic_kernels.cpp).
+// The attention and SwiGLU kernels of every ISA against double-precision references (the
+// deterministic tables' bits: test_deterministic_kernels.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -68,6 +68,26 @@ TEST(AttentionKernels, AttendMatchesReferenceOnEveryIsa) {
                                 << kernels::isa_name(isa) << " hd=" << hd << " group=" << group << " n=" << n << " i=" << i;
                     }
     }
+}
+
+// The deterministic form (its bits: test_deterministic_kernels.cpp) is attention too.
+TEST(AttentionKernels, AttendDetMatchesReference) {
+    std::mt19937 rng(9);
+    const kernels::Table& t = kernels::deterministic_table(kernels::Isa::scalar);
+    for (int hd : {64, 40})
+        for (int group : {1, 3})
+            for (int64_t n : {1, 17, 129})
+                for (float q_scale : {0.3f, 3.0f}) {
+                    const int64_t stride = int64_t(hd) + 8;
+                    auto k = random_halves(n * stride, rng), v = random_halves(n * stride, rng);
+                    auto q = test::random_floats(int64_t(group) * hd, rng, q_scale);
+                    const float scale = 1.0f / std::sqrt(float(hd));
+                    std::vector<float> scores(size_t(group * n)), out(size_t(group * hd), NAN);
+                    t.attend_det_f16(group, hd, q.data(), k.data(), v.data(), stride, n, scale, scores.data(), out.data());
+                    const auto ref = reference_attention(group, hd, q, k, v, stride, n, scale);
+                    for (size_t i = 0; i < out.size(); i++)
+                        ASSERT_NEAR(out[i], ref[i], 4e-6 * (1 + std::fabs(ref[i]))) << "hd=" << hd << " group=" << group << " n=" << n << " i=" << i;
+                }
 }
 
 TEST(AttentionKernels, SwigluMatchesReferenceOnEveryIsa) {

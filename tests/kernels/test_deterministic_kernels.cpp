@@ -15,6 +15,12 @@ using namespace lmx::kernels;
 
 namespace {
 
+std::vector<uint16_t> halves(const std::vector<float>& x) {
+    std::vector<uint16_t> h;
+    for (float f : x) h.push_back(fp32_to_fp16(f));
+    return h;
+}
+
 uint32_t bits(float f) {
     uint32_t u;
     std::memcpy(&u, &f, 4);
@@ -68,29 +74,30 @@ TEST(DeterministicKernels, VecDotMatchesScalarBitForBit) {
     }
 }
 
-// The attention dot follows the scalar 8-lane order (checked against a double-precision
-// dot), the axpy the scalar reference.
-TEST(DeterministicKernels, AttentionDotAndAxpyMatchScalarBitForBit) {
+// attend_det_f16 returns the scalar reference's bits in every table of every ISA (the fast
+// tables too: WASM's fast path takes it), for head sizes the SIMD versions specialise and
+// one they do not, odd and even position counts, a window of other kv heads between rows.
+TEST(DeterministicKernels, AttendDetMatchesScalarBitForBit) {
     const Table& scalar = deterministic_table(Isa::scalar);
     std::mt19937 rng(11);
-    for (Isa isa : available_isas()) {
-        const Table& det = deterministic_table(isa);
-        for (int64_t n : {1, 15, 64, 128, 131}) {
-            const std::vector<float> xf = test::random_floats(n, rng), y = test::random_floats(n, rng);
-            std::vector<uint16_t> x(static_cast<size_t>(n));
-            for (size_t i = 0; i < x.size(); i++) x[i] = fp32_to_fp16(xf[i]);
-            EXPECT_EQ(bits(det.dot_f16_f32(n, x.data(), y.data())), bits(scalar.dot_f16_f32(n, x.data(), y.data())))
-                << isa_name(isa) << " n=" << n;
-            double exact = 0, abs_sum = 0;
-            for (size_t i = 0; i < x.size(); i++)
-                exact += double{fp16_to_fp32(x[i])} * y[i], abs_sum += std::fabs(double{fp16_to_fp32(x[i])} * y[i]);
-            EXPECT_NEAR(scalar.dot_f16_f32(n, x.data(), y.data()), exact, 1e-6 * abs_sum + 1e-7) << "n=" << n;
-            std::vector<float> acc = y, acc_ref = y;
-            det.axpy_f16(n, 0.37f, x.data(), acc.data());
-            scalar.axpy_f16(n, 0.37f, x.data(), acc_ref.data());
-            EXPECT_EQ(0, std::memcmp(acc.data(), acc_ref.data(), acc.size() * sizeof(float))) << isa_name(isa);
-        }
-    }
+    for (int hd : {64, 128, 40})
+        for (int group : {1, 3, 6})
+            for (int64_t n : {1, 2, 15, 16, 33, 200}) {
+                const int64_t stride = 2 * hd + 8;
+                const std::vector<uint16_t> k = halves(test::random_floats(n * stride, rng, 2.0f));
+                const std::vector<uint16_t> v = halves(test::random_floats(n * stride, rng));
+                const std::vector<float> q = test::random_floats(int64_t{group} * hd, rng);
+                const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+                std::vector<float> scores(static_cast<size_t>(group * n)), want(static_cast<size_t>(group * hd));
+                scalar.attend_det_f16(group, hd, q.data(), k.data(), v.data(), stride, n, scale, scores.data(), want.data());
+                for (Isa isa : available_isas())
+                    for (const Table* t : {&table(isa), &deterministic_table(isa)}) {
+                        std::vector<float> got(want.size(), NAN);
+                        t->attend_det_f16(group, hd, q.data(), k.data(), v.data(), stride, n, scale, scores.data(), got.data());
+                        ASSERT_EQ(0, std::memcmp(got.data(), want.data(), got.size() * sizeof(float)))
+                            << isa_name(isa) << " hd=" << hd << " group=" << group << " n=" << n;
+                    }
+            }
 }
 
 }  // namespace

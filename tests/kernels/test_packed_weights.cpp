@@ -63,7 +63,7 @@ TEST(PackedWeights, ScalarMatchesTheRowDot) {
         for (int r = 0; r < 3; r++)
             for (int64_t col = 0; col < c.n; col++) {
                 const float want = row_dot(c.k, c.w.data() + col * row_bytes, c.a_ptrs[r]);
-                if (t == DType::Q8_0 || t == DType::Q5_0 || t == DType::Q4_1) EXPECT_EQ(y[r * c.n + col], want) << dtype_name(t) << " row " << r << " column " << col;
+                if (kernels::PackedWeights::equals_row_dot(t)) EXPECT_EQ(y[r * c.n + col], want) << dtype_name(t) << " row " << r << " column " << col;
                 else EXPECT_NEAR(y[r * c.n + col], want, 1e-5f * (1.0f + std::fabs(want))) << dtype_name(t) << " row " << r << " column " << col;
             }
     }
