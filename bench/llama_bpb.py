@@ -50,7 +50,7 @@ def main():
     ap.add_argument("-t", "--threads", type=int, default=os.cpu_count())
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
-    llm = Llama(a.model, n_ctx=a.chunk + 8, n_batch=512, logits_all=True, n_threads=a.threads, verbose=False)
+    llm = Llama(a.model, n_ctx=min(a.chunk + 8, 8192), n_batch=512, logits_all=True, n_threads=a.threads, verbose=False)
     print("| file | bytes | chunk | llama.cpp cross-entropy, bits/byte |\n|---|---|---|---|")
     for path in a.files:
         data = open(path, "rb").read()
