@@ -21,6 +21,7 @@ namespace {
 struct CompressArgs {
     std::string model, in, out;
     uint32_t chunk_bytes = 4096;
+    int64_t max_tokens = 0;
     int workers = 0, threads = 0;
     bool quiet = false;
 };
@@ -62,6 +63,7 @@ std::function<void(uint64_t, uint64_t)> progress_line(const char* what, bool qui
 CompressOptions options(const CompressArgs& a, const char* what) {
     CompressOptions o;
     o.chunk_bytes = a.chunk_bytes;
+    o.max_positions = a.max_tokens;
     o.workers = a.workers;
     o.threads_per_worker = a.threads;
     o.progress = progress_line(what, a.quiet);
@@ -102,8 +104,11 @@ void add_compress(CLI::App& app) {
     CLI::App* c = app.add_subcommand("compress", "compress a file losslessly with the model's predictions");
     add_common(c, *a);
     c->add_option("--chunk", a->chunk_bytes, "chunk size in bytes: each chunk is coded independently (more context "
-                                              "compresses better, smaller chunks run in parallel)")
-        ->check(CLI::Range(16, 1 << 20));
+                                              "compresses better, smaller chunks run in parallel and decode faster)")
+        ->check(CLI::Range(16, static_cast<int>(kMaxChunkBytes)));
+    c->add_option("--max-tokens", a->max_tokens, "a chunk of more tokens is cut in two (default and at most: the model's "
+                                                 "context; e.g. --chunk 30000 takes SmolLM2's whole 8192-token context)")
+        ->check(CLI::Range(int64_t{1}, int64_t{1} << 30));
     c->callback([a] { run(*a, true); });
     auto d = std::make_shared<CompressArgs>();
     CLI::App* dc = app.add_subcommand("decompress", "restore a file made by lmx compress (with the same model)");

@@ -81,7 +81,8 @@ ParsedContainer parse_container(std::string_view bytes) {
     const uint64_t n_chunks = c.get(4);
     if (p.total_log2 < 8 || p.total_log2 > 24 || p.n_vocab == 0 ||  // 2^24 = kMaxCoderTotal
         p.n_vocab + 1 > (1ull << p.total_log2) / 2 || p.escape_freq == 0 || p.escape_run_freq == 0 ||
-        p.escape_freq > (1ull << p.total_log2) / 2 || p.escape_run_freq > (1ull << p.total_log2) / 2 || p.chunk_bytes == 0)
+        p.escape_freq > (1ull << p.total_log2) / 2 || p.escape_run_freq > (1ull << p.total_log2) / 2 || p.chunk_bytes == 0 ||
+        p.chunk_bytes > kMaxChunkBytes)
         fail("compressed file is corrupt: coding parameters out of range (vocab ", p.n_vocab, ", total 2^", p.total_log2,
              ", escape ", p.escape_freq, "/", p.escape_run_freq, ", chunk ", p.chunk_bytes, ")");
     if (n_chunks > h.original_bytes || n_chunks > (bytes.size() - c.pos) / kChunkEntryBytes)

@@ -17,6 +17,8 @@ constexpr uint16_t kContainerVersion = 1;
 // bumped whenever a change would alter the probabilities, so old files are refused
 // with a clear message instead of decoding to garbage.
 constexpr uint16_t kNumericsVersion = 1;
+// The largest chunk size lmx compress takes and a container may state (1 MiB).
+constexpr uint32_t kMaxChunkBytes = 1u << 20;
 
 struct ChunkEntry {
     uint32_t original_bytes = 0;  // bytes this chunk decodes to (>= 1)
@@ -29,7 +31,7 @@ struct CodingParams {
     uint32_t total_log2 = 24;         // every frequency table sums to 2^total_log2
     uint32_t escape_freq = 1u << 12;  // the escape symbol's frequency after a token
     uint32_t escape_run_freq = 1u << 23;  // ... and right after an escaped byte
-    uint32_t chunk_bytes = 4096;      // the largest chunk (each chunk is coded from an empty context)
+    uint32_t chunk_bytes = 4096;      // the largest chunk, <= kMaxChunkBytes (each chunk is coded from an empty context)
     bool operator==(const CodingParams&) const = default;
 };
 

@@ -22,12 +22,7 @@ namespace {
 
 constexpr int kBatch = 32;  // positions per encoder forward pass (logits memory: kBatch x vocab floats)
 constexpr size_t kMaxLanes = 16;  // chunks a decompression worker decodes in lockstep, at most
-
-// One coded item: a token, or (token < 0) an escaped byte.
-struct Item {
-    int32_t token;
-    uint8_t byte;
-};
+constexpr uint64_t kKvBudget = 512ull << 20;  // a decompression worker's KV cache, bytes: bounds its lanes
 
 std::string hex(const std::array<uint8_t, 32>& h) {
     static const char* digits = "0123456789abcdef";
@@ -167,6 +162,45 @@ void Compressor::run_workers(size_t n, const CompressOptions& o, int64_t n_ctx, 
     if (error) std::rethrow_exception(error);
 }
 
+int64_t Compressor::max_chunk_positions(int64_t asked) const {
+    const int n_ctx_train = model_->config().n_ctx_train;
+    const int64_t model_max = n_ctx_train > 0 ? n_ctx_train : kMaxChunkBytes;
+    return asked > 0 ? std::min(asked, model_max) : model_max;
+}
+
+// Runs of valid UTF-8 whose bytes all have tokens are tokenized, the rest escaped.
+std::vector<Compressor::Item> Compressor::items_of(std::string_view chunk) const {
+    const Tokenizer& tok = model_->tokenizer();
+    std::vector<Item> items;
+    std::string run;
+    auto flush_run = [&] {
+        if (run.empty()) return;
+        const std::vector<int32_t> toks = tok.encode(run, false, false);
+        std::string back;
+        for (int32_t t : toks) back += tok.token_bytes(t);
+        if (back == run) {
+            for (int32_t t : toks) items.push_back({t, 0});
+        } else {  // the tokenizer does not round-trip this run: escape it whole
+            for (char c : run) items.push_back({-1, static_cast<uint8_t>(c)});
+        }
+        run.clear();
+    };
+    for (size_t i = 0; i < chunk.size();) {
+        const int len = unicode::utf8_sequence_length(chunk, i);
+        bool ok = len > 0;
+        for (int k = 0; ok && k < len; k++) ok = byte_token_[static_cast<uint8_t>(chunk[i + static_cast<size_t>(k)])] >= 0;
+        if (ok) {
+            run.append(chunk.substr(i, static_cast<size_t>(len)));
+            i += static_cast<size_t>(len);
+        } else {
+            flush_run();
+            items.push_back({-1, static_cast<uint8_t>(chunk[i++])});
+        }
+    }
+    flush_run();
+    return items;
+}
+
 std::string Compressor::compress(std::string_view data, const CompressOptions& o) const {
     const Tokenizer& tok = model_->tokenizer();
     ContainerHeader h;
@@ -174,47 +208,39 @@ std::string Compressor::compress(std::string_view data, const CompressOptions& o
     h.tokenizer_sha256 = tokenizer_sha_;
     h.params.n_vocab = static_cast<uint32_t>(model_->config().n_vocab);
     h.params.chunk_bytes = o.chunk_bytes;
-    if (o.chunk_bytes < 16 || (model_->config().n_ctx_train > 0 && o.chunk_bytes > static_cast<uint32_t>(model_->config().n_ctx_train)))
-        fail("chunk size ", o.chunk_bytes, " must be between 16 and the model's training context (",
-             model_->config().n_ctx_train, " tokens)");
+    if (o.chunk_bytes < 16 || o.chunk_bytes > kMaxChunkBytes)
+        fail("chunk size ", o.chunk_bytes, " must be between 16 and ", kMaxChunkBytes, " bytes");
     h.original_bytes = data.size();
     h.original_crc32 = crc32(data);
-    const std::vector<std::string_view> chunks = split_chunks(data, o.chunk_bytes);
+    // The chunks and their items; a chunk with more items than the model has positions is
+    // cut in two (again if need be), so a chunk size of more bytes than the context holds
+    // tokens takes each chunk's context as far as the model reaches.
+    const int64_t max_positions = max_chunk_positions(o.max_positions);
+    std::vector<std::string_view> chunks, todo = split_chunks(data, o.chunk_bytes);
+    std::vector<std::vector<Item>> chunk_items;
+    std::reverse(todo.begin(), todo.end());  // a stack, the next chunk on top
+    int64_t n_ctx = 1;
+    while (!todo.empty()) {
+        const std::string_view c = todo.back();
+        todo.pop_back();
+        std::vector<Item> items = items_of(c);
+        if (static_cast<int64_t>(items.size()) > max_positions) {
+            std::vector<std::string_view> halves = split_chunks(c, static_cast<uint32_t>((c.size() + 1) / 2));
+            todo.insert(todo.end(), halves.rbegin(), halves.rend());
+            continue;
+        }
+        n_ctx = std::max(n_ctx, static_cast<int64_t>(items.size()));
+        chunks.push_back(c);
+        chunk_items.push_back(std::move(items));
+    }
     h.chunks.resize(chunks.size());
     std::vector<std::string> payloads(chunks.size());
     Progress progress(o, data.size());
 
+    // each chunk is one sequence, coded kBatch positions per forward pass
     auto compress_chunk = [&](Session& s, size_t ci) {
-        const std::string_view chunk = chunks[ci];
-        // 1. items: runs of valid UTF-8 whose bytes all have tokens are tokenized, the rest escaped
-        std::vector<Item> items;
-        std::string run;
-        auto flush_run = [&] {
-            if (run.empty()) return;
-            const std::vector<int32_t> toks = tok.encode(run, false, false);
-            std::string back;
-            for (int32_t t : toks) back += tok.token_bytes(t);
-            if (back == run) {
-                for (int32_t t : toks) items.push_back({t, 0});
-            } else {  // the tokenizer does not round-trip this run: escape it whole
-                for (char c : run) items.push_back({-1, static_cast<uint8_t>(c)});
-            }
-            run.clear();
-        };
-        for (size_t i = 0; i < chunk.size();) {
-            const int len = unicode::utf8_sequence_length(chunk, i);
-            bool ok = len > 0;
-            for (int k = 0; ok && k < len; k++) ok = byte_token_[static_cast<uint8_t>(chunk[i + static_cast<size_t>(k)])] >= 0;
-            if (ok) {
-                run.append(chunk.substr(i, static_cast<size_t>(len)));
-                i += static_cast<size_t>(len);
-            } else {
-                flush_run();
-                items.push_back({-1, static_cast<uint8_t>(chunk[i++])});
-            }
-        }
-        flush_run();
-        // 2. the model sees the start token then each item; row j of the logits predicts item j
+        const std::vector<Item>& items = chunk_items[ci];
+        // the model sees the start token then each item; row j of the logits predicts item j
         ArithmeticEncoder enc;
         std::vector<uint32_t> cum;
         uint32_t symbols = 0;
@@ -243,12 +269,11 @@ std::string Compressor::compress(std::string_view data, const CompressOptions& o
             }
             progress.add(bytes);
         }
-        h.chunks[ci] = {static_cast<uint32_t>(chunk.size()), symbols, 0};
+        h.chunks[ci] = {static_cast<uint32_t>(chunks[ci].size()), symbols, 0};
         payloads[ci] = enc.finish();
         h.chunks[ci].coded_bytes = static_cast<uint32_t>(payloads[ci].size());
     };
-    // each chunk is one sequence, coded kBatch positions per forward pass
-    run_workers(chunks.size(), o, o.chunk_bytes, 1, [&](Session& s, std::atomic<size_t>& next) {
+    run_workers(chunks.size(), o, n_ctx, 1, [&](Session& s, std::atomic<size_t>& next) {
         for (size_t i; (i = next++) < chunks.size();) compress_chunk(s, i);
     });
     return write_container(h, payloads);
@@ -267,9 +292,6 @@ std::string Compressor::decompress(std::string_view container, const CompressOpt
         fail("compressed file was made with another tokenizer (SHA-256 ", hex(h.tokenizer_sha256), " vs ", hex(tokenizer_sha_), ")");
     if (h.params.n_vocab != static_cast<uint32_t>(model_->config().n_vocab))
         fail("compressed file codes a vocabulary of ", h.params.n_vocab, " tokens, the model has ", model_->config().n_vocab);
-    if (model_->config().n_ctx_train > 0 && h.params.chunk_bytes > static_cast<uint32_t>(model_->config().n_ctx_train))
-        fail("compressed file is corrupt: its chunk size ", h.params.chunk_bytes, " exceeds the model's context (",
-             model_->config().n_ctx_train, " tokens), which lmx compress never writes");
     const Tokenizer& tok = model_->tokenizer();
     std::vector<std::string> out(h.chunks.size());
     Progress progress(o, h.original_bytes);
@@ -320,12 +342,18 @@ std::string Compressor::decompress(std::string_view container, const CompressOpt
     // next. The chunks spread evenly over the workers (up to kMaxLanes each), so none
     // decodes a tail alone while another idles. Each sequence's logits are bit-identical
     // to decoding it alone (deterministic mode).
+    // A chunk has at most one position per coded symbol and per byte, and compress never
+    // gives it more than the model's context: a file that claims more is corrupt.
+    uint32_t max_symbols = 1;
+    for (const ChunkEntry& e : h.chunks) max_symbols = std::max(max_symbols, e.symbols);
+    const int64_t n_ctx = std::min<int64_t>({max_symbols, h.params.chunk_bytes, max_chunk_positions()});
     const size_t n_chunks = h.chunks.size();
     const size_t workers = static_cast<size_t>(worker_count(n_chunks, 1, o));
-    const int lanes = static_cast<int>(std::min(kMaxLanes, (n_chunks + workers - 1) / workers));
-    uint32_t max_symbols = 1;  // a chunk has at most one position per coded symbol
-    for (const ChunkEntry& e : h.chunks) max_symbols = std::max(max_symbols, e.symbols);
-    run_workers(n_chunks, o, std::min(h.params.chunk_bytes, max_symbols), lanes, [&](Session& s, std::atomic<size_t>& next) {
+    const models::DecoderConfig& mc = model_->config();
+    const uint64_t kv_bytes = 4ull * static_cast<uint64_t>(mc.n_layers * mc.n_kv_heads * mc.head_dim) * static_cast<uint64_t>(n_ctx);  // fp16 k and v
+    const size_t lanes_fit = static_cast<size_t>(std::max<uint64_t>(1, kKvBudget / std::max<uint64_t>(1, kv_bytes)));
+    const int lanes = static_cast<int>(std::min({kMaxLanes, lanes_fit, (n_chunks + workers - 1) / workers}));
+    run_workers(n_chunks, o, n_ctx, lanes, [&](Session& s, std::atomic<size_t>& next) {
         std::vector<std::optional<Lane>> slot(static_cast<size_t>(lanes));
         auto refill = [&](size_t k) {
             slot[k].reset();
@@ -339,8 +367,8 @@ std::string Compressor::decompress(std::string_view container, const CompressOpt
             rows.clear();
             for (size_t k = 0; k < slot.size(); k++) {
                 if (!slot[k]) continue;
-                if (slot[k]->pos >= h.chunks[slot[k]->ci].original_bytes)
-                    fail("compressed file is corrupt: chunk ", slot[k]->ci, " codes more items than bytes");
+                if (slot[k]->pos >= h.chunks[slot[k]->ci].original_bytes || slot[k]->pos >= n_ctx)
+                    fail("compressed file is corrupt: chunk ", slot[k]->ci, " codes more items than its bytes or the model's context");
                 batch.add(slot[k]->feed, static_cast<int32_t>(slot[k]->pos), static_cast<int32_t>(k), true);
                 rows.push_back(k);
             }

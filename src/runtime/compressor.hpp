@@ -20,7 +20,10 @@
 namespace lmx {
 
 struct CompressOptions {
-    uint32_t chunk_bytes = 4096;  // compress only: larger chunks see more context, run fewer in parallel
+    // compress only: larger chunks see more context and run fewer in parallel; a chunk of
+    // more than max_positions items (tokens and escaped bytes) is cut in two, again if need be
+    uint32_t chunk_bytes = 4096;  // at most kMaxChunkBytes
+    int64_t max_positions = 0;    // 0: the model's training context; never more than it
     int workers = 0;              // chunks coded at once (0: one per hardware thread, at most one per chunk)
     int threads_per_worker = 0;   // 0: hardware threads / workers
     // Called from the workers, serialized, with the original bytes coded so far.
@@ -46,6 +49,14 @@ public:
     static void frequencies(const float* logits, const CodingParams& p, bool after_escape, std::vector<uint32_t>& cum);
 
 private:
+    // One coded item: a token, or (token < 0) an escaped byte.
+    struct Item {
+        int32_t token;
+        uint8_t byte;
+    };
+    std::vector<Item> items_of(std::string_view chunk) const;
+    // Positions a chunk may take: the model's training context, or fewer when asked (compress).
+    int64_t max_chunk_positions(int64_t asked = 0) const;
     // Runs job(session, next) on the workers, each with its own deterministic Session of
     // n_seq slots of n_ctx positions; a worker takes chunk i = next++ while i < n. An error stops all.
     void run_workers(size_t n, const CompressOptions& o, int64_t n_ctx, int n_seq,

@@ -80,6 +80,21 @@ TEST(Compress, ManyChunksDecodeInLockstep) {
     EXPECT_EQ(compressor().decompress(packed, o), data) << "one worker";
 }
 
+// A chunk of more items than max_positions (here 24, standing in for the model's context)
+// is cut in two until each fits; the pieces decode back in order.
+TEST(Compress, ChunksBeyondTheContextAreCut) {
+    REQUIRE_DEFAULT_MODEL();
+    CompressOptions o = small_chunks(4096);
+    ASSERT_EQ(parse_container(compressor().compress(kProse, o)).header.chunks.size(), 1u);
+    o.max_positions = 24;
+    const std::string packed = compressor().compress(kProse, o);
+    const ParsedContainer c = parse_container(packed);
+    EXPECT_GE(c.header.chunks.size(), 3u);
+    for (const ChunkEntry& e : c.header.chunks) EXPECT_LE(e.symbols, 24u) << "prose: one symbol per item";
+    EXPECT_EQ(compressor().decompress(packed, o), kProse);
+    expect_round_trip(std::string(kProse) + random_bytes(40), o, "prose and escaped bytes, cut to 24 items a chunk");
+}
+
 TEST(Compress, ProseCompressesWellAndTheSameWithEveryWorkerCount) {
     REQUIRE_DEFAULT_MODEL();
     CompressOptions one = small_chunks(4096), two = small_chunks(4096);
