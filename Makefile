@@ -65,6 +65,7 @@ bench: build
 	.venv/bin/python bench/bench_embed.py --lmx $(LMX)
 	.venv/bin/python bench/bench_compress.py --lmx $(LMX) $(wildcard bench/texts/*.txt bench/texts/*.c bench/texts/*.json bench/texts/*.log)
 	.venv/bin/python bench/llama_bpb.py bench/texts/alice29.txt
+	.venv/bin/python bench/bench_languages.py --lmx $(LMX)
 	.venv/bin/python bench/bench_server.py --lmx $(LMX)
 
 clean:
