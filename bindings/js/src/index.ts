@@ -446,8 +446,22 @@ async function sha256Hex(bytes: Uint8Array): Promise<string | undefined> {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// Yields to the event loop between tokens. Browsers clamp nested setTimeout(0) to 4 ms,
+// which cost Chromium 4 ms a token (41 instead of 50 tokens/s); a MessageChannel message
+// is a task without that clamp.
+const browserTick = isNode ? undefined : new MessageChannel();
+const browserWaiters: Array<() => void> = [];
+if (browserTick) browserTick.port1.onmessage = () => browserWaiters.shift()?.();
+
 function nextTick(): Promise<void> {
-  return new Promise((resolve) => (isNode ? setImmediate(resolve) : setTimeout(resolve, 0)));
+  return new Promise((resolve) => {
+    if (!browserTick) {
+      setImmediate(resolve);
+      return;
+    }
+    browserWaiters.push(resolve);
+    browserTick.port2.postMessage(0);
+  });
 }
 
 /** Node: the default model file, $LMX_HOME (default ~/.cache/lmx/models)/SmolLM2-135M-Instruct.Q4_1.gguf, as the native build. */
