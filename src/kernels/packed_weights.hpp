@@ -1,6 +1,7 @@
 #pragma once
-// Weights repacked at load time for the AVX-512 VNNI GEMM (prompts, batched decoding and
-// single rows alike). 16 weight rows are interleaved so that one vpdpbusd multiplies 4
+// Weights repacked at load time for the AVX-512 VNNI GEMMs (prompts, batched decoding and
+// single rows alike; WebAssembly's SIMD128 GEMMs, wasm_packed.cpp, read the q8 and q4_1
+// layouts too). 16 weight rows are interleaved so that one vpdpbusd multiplies 4
 // activation bytes (broadcast) by 4 weights of each of the 16 rows: the register's lanes
 // are the output columns, so there is no per-(weight row, activation row) reduction and
 // every scale applies to 16 outputs at once. In ggml's row layout each (row, block) pair

@@ -10,6 +10,11 @@ namespace lmx::kernels::wasm {
 float vec_dot_q4_1_q8_1(int64_t n, const void* w, const void* a);
 float vec_dot_q8_0_q8_0(int64_t n, const void* w, const void* a);
 
+// The repacked layouts' GEMMs (a PackedFn each, packed_weights.hpp): bit-identical to
+// their scalar references, so both the fast and the deterministic table take them.
+void packed_q4_1(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
+void packed_q8(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
+
 // Deterministic mode: bit-identical to the scalar reference (scalar_dot.cpp,
 // scalar_attention.cpp's attend_det_f16 over SIMD128 dots and axpys).
 float vec_dot_q4_1_q8_1_exact(int64_t n, const void* w, const void* a);
