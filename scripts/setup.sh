@@ -3,7 +3,7 @@
 # only. Idempotent and quiet when everything is present.
 #
 #   scripts/setup.sh            build tools, .venv with test tools, the default model
-#   scripts/setup.sh --peers    also the peers `make bench` compares against (llama.cpp)
+#   scripts/setup.sh --peers    also the peers `make bench` compares against (llama.cpp, WASM peers)
 #   scripts/setup.sh --models all   every model in models/registry.tsv (about 1.4 GB more)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +61,13 @@ if [ ! -f tools/tokenizer-goldens/node_modules/.package-lock.json ] ||
   else
     say "npm not found: the HF tokenizer parity tests will skip (apt-get install npm)"
   fi
+fi
+
+# --- the WASM peers bench/wasm/bench_browser.mjs runs in Chromium (make bench) ---
+if [ $want_peers = 1 ] && { [ ! -f bench/wasm/node_modules/.package-lock.json ] ||
+   [ bench/wasm/package-lock.json -nt bench/wasm/node_modules/.package-lock.json ]; }; then
+  say "installing @wllama/wllama and @huggingface/transformers from npm (bench/wasm)"
+  (cd bench/wasm && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 # --- Models ----------------------------------------------------------------
