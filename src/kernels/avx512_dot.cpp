@@ -25,6 +25,7 @@ void add_k_quant_kernels(Table& t);  // avx512_dot_k.cpp: Q4_K and Q6_K
 void packed_q4k(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);  // avx512_packed.cpp
 void packed_q8(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 void packed_q4_1(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
+void packed_u4(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 
 // Blocks go in fours: their 8 fp16 scales sit at fixed offsets inside 64-128 bytes, so
 // a few wide loads, one or two permutes and one vcvtph2ps fetch them all (converting per
@@ -206,6 +207,7 @@ void add_avx512_kernels(Table& t) {
     t.packed[static_cast<int>(PackedLayout::q4k)] = avx512::packed_q4k;
     t.packed[static_cast<int>(PackedLayout::q8)] = avx512::packed_q8;
     t.packed[static_cast<int>(PackedLayout::q4_1)] = avx512::packed_q4_1;
+    t.packed[static_cast<int>(PackedLayout::u4)] = avx512::packed_u4;
 }
 
 }  // namespace lmx::kernels

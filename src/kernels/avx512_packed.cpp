@@ -104,11 +104,34 @@ static void packed_q8_rows(int64_t k, const uint8_t* tile, const void* const* a,
     for (int r = 0; r < NR; r++) _mm512_storeu_ps(y + r * ldy, acc[r]);
 }
 
-template <int NR>
+// The activation rows of the q4_1-format tiles: ggml's Q8_1 blocks (fp16 scale and sum),
+// or quantize_u4_q8's rows (the u4 layout: 32 bytes a chunk, then the chunks' f32 scales,
+// then their f32 sums).
+struct Q8_1Rows {
+    const block_q8_1* x;
+    static Q8_1Rows of(const void* a, int64_t) { return {static_cast<const block_q8_1*>(a)}; }
+    const int8_t* qs(int64_t i) const { return x[i].qs; }
+    float d(int64_t i) const { return _cvtsh_ss(x[i].d); }
+    float s(int64_t i) const { return _cvtsh_ss(x[i].s); }
+};
+struct U4Q8Rows {
+    const int8_t* q;
+    const float* scales;
+    int64_t chunks;
+    static U4Q8Rows of(const void* a, int64_t k) {
+        const auto* q = static_cast<const int8_t*>(a);
+        return {q, reinterpret_cast<const float*>(q + k), k / 32};
+    }
+    const int8_t* qs(int64_t i) const { return q + 32 * i; }
+    float d(int64_t i) const { return scales[i]; }
+    float s(int64_t i) const { return scales[chunks + i]; }
+};
+
+template <int NR, class Rows>
 static void packed_q4_1_rows(int64_t k, const uint8_t* tile, const void* const* a, float* y, int64_t ldy) {
-    const block_q8_1* x[NR];
+    Rows x[NR];
     __m512 acc[NR];
-    for (int r = 0; r < NR; r++) x[r] = static_cast<const block_q8_1*>(a[r]), acc[r] = _mm512_setzero_ps();
+    for (int r = 0; r < NR; r++) x[r] = Rows::of(a[r], k), acc[r] = _mm512_setzero_ps();
     const __m512i m4 = _mm512_set1_epi8(0xF);
     for (int64_t i = 0; i < k / QK8_1; i++) {
         const uint8_t* p = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
@@ -121,7 +144,7 @@ static void packed_q4_1_rows(int64_t k, const uint8_t* tile, const void* const* 
             w[c + 4] = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), m4);
         }
         for (int r = 0; r < NR; r++) {
-            const int8_t* q = x[r][i].qs;
+            const int8_t* q = x[r].qs(i);
             __m512i s0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[0], broadcast_u32(q));
             __m512i s1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w[1], broadcast_u32(q + 4));
             for (int c = 2; c < 8; c += 2) {
@@ -129,9 +152,9 @@ static void packed_q4_1_rows(int64_t k, const uint8_t* tile, const void* const* 
                 s1 = _mm512_dpbusd_epi32(s1, w[c + 1], broadcast_u32(q + 4 * c + 4));
             }
             // (dx·dy)·sumi + m·s, then added: ggml's scalar Q4_1 dot, bit for bit
-            const __m512 t = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(d, _mm512_set1_ps(_cvtsh_ss(x[r][i].d))),
+            const __m512 t = _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(d, _mm512_set1_ps(x[r].d(i))),
                                                          _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1))),
-                                           _mm512_mul_ps(m, _mm512_set1_ps(_cvtsh_ss(x[r][i].s))));
+                                           _mm512_mul_ps(m, _mm512_set1_ps(x[r].s(i))));
             acc[r] = _mm512_add_ps(acc[r], t);
         }
     }
@@ -145,7 +168,10 @@ void packed_q8(int64_t k, const uint8_t* tile, const void* const* a, int nr, flo
     with_row_count(nr, [&](auto rows) { packed_q8_rows<decltype(rows)::value>(k, tile, a, y, ldy); });
 }
 void packed_q4_1(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
-    with_row_count(nr, [&](auto rows) { packed_q4_1_rows<decltype(rows)::value>(k, tile, a, y, ldy); });
+    with_row_count(nr, [&](auto rows) { packed_q4_1_rows<decltype(rows)::value, Q8_1Rows>(k, tile, a, y, ldy); });
+}
+void packed_u4(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
+    with_row_count(nr, [&](auto rows) { packed_q4_1_rows<decltype(rows)::value, U4Q8Rows>(k, tile, a, y, ldy); });
 }
 
 }  // namespace lmx::kernels::avx512

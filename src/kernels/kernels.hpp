@@ -163,7 +163,7 @@ struct Table {
     DotU4F32Fn dot_u4_f32 = nullptr;
     QuantizeU4Q8Fn quantize_u4_q8 = nullptr;
     DotU4Q8Fn dot_u4_q8 = nullptr;
-    PackedFn packed[3] = {};  // by PackedLayout; only where they beat the row kernels (AVX-512 VNNI, SIMD128)
+    PackedFn packed[kPackedLayouts] = {};  // by PackedLayout; only where they beat the row kernels (AVX-512 VNNI, SIMD128)
 };
 
 std::vector<Isa> available_isas();  // scalar first, then what this CPU runs

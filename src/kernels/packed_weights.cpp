@@ -121,7 +121,46 @@ void pack_q4_1_tile(const block_q4_1* rows, int64_t nb, uint8_t* tile) {
     }
 }
 
+// MatMulNBits rows [0, 16) of w, k values each, into a u4 tile (q4_1's layout).
+void pack_u4_tile(const U4Matrix& w, int64_t k, uint8_t* tile) {
+    const int64_t blocks = (k + w.block_size - 1) / w.block_size, zp_row = (blocks + 1) / 2;
+    for (int64_t i = 0; i < k / 32; i++) {
+        uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
+        auto* d = reinterpret_cast<float*>(base);
+        auto* m = d + 16;
+        uint8_t* q = base + 128;
+        const int64_t blk = i * 32 / w.block_size;
+        for (int r = 0; r < kPackedRows; r++) {
+            const float sw = w.scales[r * blocks + blk];
+            const int z = w.zp ? (w.zp[r * zp_row + blk / 2] >> (blk % 2 * 4)) & 0xF : 8;
+            d[r] = sw;
+            m[r] = -static_cast<float>(z) * sw;
+            const uint8_t* bytes = w.q + static_cast<size_t>(r * blocks * w.block_size / 2 + i * 16);
+            uint8_t v[32];  // activation position j: low nibble of byte j (j < 16), high nibble of byte j - 16
+            for (int j = 0; j < 16; j++) v[j] = bytes[j] & 0xF, v[j + 16] = bytes[j] >> 4;
+            for (int c = 0; c < 4; c++)
+                for (int e = 0; e < 4; e++) q[c * 64 + 4 * r + e] = static_cast<uint8_t>(v[4 * c + e] | v[4 * (c + 4) + e] << 4);
+        }
+    }
+}
+
 }  // namespace
+
+PackedWeights::PackedWeights(const U4Matrix& w, int64_t n, int64_t k)
+    : dtype_(DType::U8), layout_(PackedLayout::u4), n_(n), k_(k), tile_bytes_(static_cast<size_t>(k / 32) * kPackedQ41Bytes) {
+    if (n <= 0 || n % kPackedRows != 0 || k <= 0 || k % 32 != 0 || w.block_size < 32 || w.block_size % 32 != 0)
+        fail("repacking MatMulNBits weights needs a multiple of ", kPackedRows, " rows of a multiple of 32 values in blocks of a multiple of 32, got ",
+             n, " x ", k, " in blocks of ", w.block_size);
+    storage_.reset(new uint8_t[static_cast<size_t>(n / kPackedRows) * tile_bytes_ + 63]);
+    data_ = storage_.get() + (-reinterpret_cast<uintptr_t>(storage_.get()) & 63);
+    const int64_t blocks = (k + w.block_size - 1) / w.block_size, zp_row = (blocks + 1) / 2;
+    for (int64_t t = 0; t < n / kPackedRows; t++) {
+        const int64_t r0 = t * kPackedRows;
+        const U4Matrix rows{w.q + static_cast<size_t>(r0 * blocks * w.block_size / 2), w.scales + r0 * blocks,
+                            w.zp ? w.zp + r0 * zp_row : nullptr, w.block_size};
+        pack_u4_tile(rows, k, data_ + static_cast<size_t>(t) * tile_bytes_);
+    }
+}
 
 bool PackedWeights::packs(DType t) {
     return t == DType::Q4_K || t == DType::Q8_0 || t == DType::Q5_0 || t == DType::Q4_0 || t == DType::Q4_1;
@@ -218,6 +257,37 @@ void packed_q4_1_scalar(int64_t k, const uint8_t* tile, const void* const* a, in
                     sum += (e < 16 ? byte & 0xF : byte >> 4) * x[i].qs[e];
                 }
                 acc += (d * fp16_to_fp32(x[i].d)) * static_cast<float>(sum) + m * fp16_to_fp32(x[i].s);
+            }
+            y[r * ldy + lane] = acc;
+        }
+    }
+}
+
+}  // namespace lmx::kernels
+
+namespace lmx::kernels {
+
+void packed_u4_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
+    const int64_t chunks = k / 32;
+    for (int r = 0; r < nr; r++) {
+        const auto* qa = static_cast<const int8_t*>(a[r]);
+        const auto* sa = reinterpret_cast<const uint8_t*>(qa + 32 * chunks);
+        for (int lane = 0; lane < kPackedRows; lane++) {
+            float acc = 0;
+            for (int64_t i = 0; i < chunks; i++) {
+                const uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
+                float d, m, yd, ys;
+                std::memcpy(&d, base + 4 * lane, 4);
+                std::memcpy(&m, base + 64 + 4 * lane, 4);
+                std::memcpy(&yd, sa + 4 * i, 4);
+                std::memcpy(&ys, sa + 4 * (chunks + i), 4);
+                const uint8_t* q = base + 128;
+                int32_t sum = 0;
+                for (int e = 0; e < 32; e++) {
+                    const uint8_t byte = q[(e % 16) / 4 * 64 + 4 * lane + e % 4];
+                    sum += (e < 16 ? byte & 0xF : byte >> 4) * qa[32 * i + e];
+                }
+                acc += (d * yd) * static_cast<float>(sum) + m * ys;
             }
             y[r * ldy + lane] = acc;
         }

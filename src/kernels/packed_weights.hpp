@@ -36,6 +36,15 @@
 //                           element 4(c + 4) + b in its high one
 // Row r's dot with a Q8_1 row y is Σ_blocks ((d·y.d)·Σ q·y + m·y.s): ggml's scalar Q4_1 dot
 // bit for bit.
+//
+// u4 (onnxruntime's MatMulNBits 4-bit weights, int8 activations as quantize_u4_q8 writes
+// them: kernels.hpp), q4_1's bytes per 32 columns with d = the block's scale sw and
+// m = −z·sw (z its zero point, 8 without): byte j of a MatMulNBits block holds element 2j
+// in its low nibble and 2j + 1 in its high one, and quantize_u4_q8 stores a chunk's even
+// elements first, then its odd ones, so low nibble j meets activation byte j and high
+// nibble j byte 16 + j, as in Q4_1. Row r's dot with a row y of chunk scales y.d and sums
+// y.s = y.d·Σ y is Σ_chunks ((sw·y.d)·Σ q·y + m·y.s) = Σ sw·y.d·Σ (q − z)·y, onnxruntime's
+// int8 product (its rounding may differ in the last bits).
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -49,7 +58,18 @@ constexpr size_t kPackedQ4KBytes = 2 * 64 + 8 * 16 + 4 * 64 + 8 * 4 * 64;  // 25
 constexpr size_t kPackedQ8Bytes = 64 + 64 + 8 * 64;                          // 640 per block of a tile
 constexpr size_t kPackedQ41Bytes = 64 + 64 + 4 * 64;                         // 384 per block of a tile
 
-enum class PackedLayout { q4k, q8, q4_1 };
+enum class PackedLayout { q4k, q8, q4_1, u4 };
+constexpr int kPackedLayouts = 4;
+
+// MatMulNBits' 4-bit weights (kernels.hpp's U4Weights for one contiguous matrix): row c's
+// blocks at q + c·ceil(k / block_size)·block_size / 2, its scales and packed zero points
+// (nullptr: 8) likewise.
+struct U4Matrix {
+    const uint8_t* q;
+    const float* scales;
+    const uint8_t* zp;
+    int64_t block_size;  // a multiple of 32
+};
 
 // A matrix of n × k weights (n a multiple of 16, k of the type's block) as n / 16 tiles.
 class PackedWeights {
@@ -63,6 +83,7 @@ public:
         return t == DType::Q4_K ? PackedLayout::q4k : t == DType::Q4_1 ? PackedLayout::q4_1 : PackedLayout::q8;
     }
     PackedWeights(DType t, const void* rows, int64_t n, int64_t k);  // repacks (about 1 GB/s)
+    PackedWeights(const U4Matrix& w, int64_t n, int64_t k);  // the u4 layout; k a multiple of 32
     PackedLayout layout() const { return layout_; }
     DType dtype() const { return dtype_; }
     int64_t n() const { return n_; }
@@ -80,12 +101,14 @@ private:
 };
 
 // y[r·ldy + c] = row c of the tile · a[r] for c < 16, r < nr <= kMaxDotRows; a holds rows of
-// k values in the layout's activation type (Q8_K for q4k, Q8_0 for q8, Q8_1 for q4_1).
+// k values in the layout's activation type (Q8_K for q4k, Q8_0 for q8, Q8_1 for q4_1,
+// quantize_u4_q8's rows for u4).
 using PackedFn = void (*)(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 
 // The portable references; the AVX-512 kernels return their bits exactly.
 void packed_q4k_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 void packed_q8_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 void packed_q4_1_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
+void packed_u4_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy);
 
 }  // namespace lmx::kernels

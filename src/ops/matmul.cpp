@@ -3,16 +3,9 @@
 
 #include "ops/op_base.hpp"
 #include "ops/ops.hpp"
+#include "ops/packed_tiles.hpp"
 
 namespace lmx::ops {
-
-// Activation rows quantized to a weight type's activation format (in ctx's scratch).
-struct QuantizedRows {
-    const uint8_t* data;
-    size_t row_bytes;
-    int64_t rows;
-    const void* row(int64_t r) const { return data + static_cast<size_t>(r) * row_bytes; }
-};
 
 static QuantizedRows quantize_rows(graph::ExecContext& ctx, const Tensor& x, DType act_type) {
     const int64_t rows = x.rows(), k = x.cols();
@@ -23,25 +16,6 @@ static QuantizedRows quantize_rows(graph::ExecContext& ctx, const Tensor& x, DTy
         for (int64_t r = b; r < e; r++) quantize(x.as<float>() + r * k, act + static_cast<size_t>(r) * a_bytes, k);
     });
     return {act, a_bytes, rows};
-}
-
-// Tiles [t0, t1) of a repacked weight against every activation row: y[r, c] for the tiles'
-// 16 columns each. A tile (Q4_K, k = 1536: 15 KB) stays in L1 while every group of
-// activation rows passes over it.
-static void packed_tiles(kernels::PackedFn fn, const kernels::PackedWeights& p, const QuantizedRows& a, const float* bias, float* y,
-                         int64_t t0, int64_t t1) {
-    const int64_t n = p.n(), k = p.k();
-    const void* rows[kernels::kMaxDotRows];
-    for (int64_t t = t0; t < t1; t++) {
-        const int64_t c0 = t * kernels::kPackedRows;
-        kernels::for_row_groups(a.rows, [&](int64_t r, int nr) {
-            for (int i = 0; i < nr; i++) rows[i] = a.row(r + i);
-            fn(k, p.tile(t), rows, nr, y + r * n + c0, n);
-            if (bias)
-                for (int i = 0; i < nr; i++)
-                    for (int c = 0; c < kernels::kPackedRows; c++) y[(r + i) * n + c0 + c] += bias[c0 + c];
-        });
-    }
 }
 
 // One weight of a packed pass: its GEMM, repacked copy, bias (or nullptr) and output.

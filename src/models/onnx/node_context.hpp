@@ -10,16 +10,23 @@
 #include <vector>
 
 #include "formats/onnx.hpp"
+#include "graph/ir.hpp"
 #include "ops/ops.hpp"
 
 namespace lmx::models::onnx_import {
 
 class NodeContext {
 public:
-    NodeContext(const onnx::Node& n, int64_t opset) : node(n), opset(opset) {}
+    NodeContext(const onnx::Node& n, int64_t opset, std::vector<const graph::Value*> inputs = {})
+        : node(n), opset(opset), inputs_(std::move(inputs)) {}
 
     const onnx::Node& node;
     const int64_t opset;
+    // Input i when it is a constant (an initializer or Constant node: its data is known
+    // at import), else nullptr.
+    const graph::Value* constant_input(size_t i) const {
+        return i < inputs_.size() && inputs_[i] && inputs_[i]->data ? inputs_[i] : nullptr;
+    }
     size_t n_inputs() const { return node.inputs.size(); }
     size_t n_outputs() const { return node.outputs.size(); }
 
@@ -34,6 +41,7 @@ public:
 
 private:
     const onnx::Attribute* typed(std::string_view name, onnx::AttrType t) const;
+    std::vector<const graph::Value*> inputs_;
 };
 
 using Factory = ops::OpPtr (*)(const NodeContext&);

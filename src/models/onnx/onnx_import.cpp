@@ -189,7 +189,9 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
                 if (it == ids.end()) fail("input ", shown(n.inputs[i]), " is not produced by an earlier node or the graph inputs");
                 inputs.push_back(it->second);
             }
-            ops::OpPtr op = find_entry(n)->make(NodeContext(n, opset_of(out->file, n.domain)));
+            std::vector<const graph::Value*> values;  // after the loop above: absent() may add a value
+            for (size_t i = 0; i < used; i++) values.push_back(n.inputs[i].empty() ? nullptr : &ir.value(inputs[i]));
+            ops::OpPtr op = find_entry(n)->make(NodeContext(n, opset_of(out->file, n.domain), std::move(values)));
             std::vector<graph::ValueId> outs = ir.add_dynamic_node(std::move(op), std::move(inputs), n.outputs);
             for (size_t i = 0; i < outs.size(); i++)
                 if (!n.outputs[i].empty()) ids[n.outputs[i]] = outs[i];

@@ -2,15 +2,39 @@
 // builder, Olive, optimum) use: quantized matmul and gather, fused attention with its
 // KV cache, rotary embedding and GELU variants.
 #include "base/error.hpp"
+#include "kernels/kernels.hpp"
 #include "models/onnx/node_context.hpp"
 #include "ops/nd/activations_ms.hpp"
 #include "ops/nd/gather_block_quantized.hpp"
 #include "ops/nd/group_query_attention.hpp"
 #include "ops/nd/matmul_nbits.hpp"
+#include "ops/nd/nd.hpp"
 #include "ops/nd/rotary_ms.hpp"
 #include "ops/nd/unary.hpp"
 
 namespace lmx::models::onnx_import {
+
+// A 4-bit, accuracy_level 4 MatMulNBits whose B, f32 scales and packed zero points are
+// initializers, repacked for this CPU's u4 GEMM when it has one (AVX-512 VNNI); nullptr
+// otherwise (the op then reads the file's bytes). The file's copy stays mapped: other
+// tables (deterministic mode, LMX_ISA) still read it.
+static std::shared_ptr<const kernels::PackedWeights> repacked_u4(const NodeContext& n, const ops::nd::MatMulNBitsParams& p) {
+    if (p.bits != 4 || p.accuracy_level != 4 || p.block_size % 32 != 0 || p.k % 32 != 0 || p.n % kernels::kPackedRows != 0 ||
+        !kernels::best_table().packed[static_cast<int>(kernels::PackedLayout::u4)])
+        return nullptr;
+    const graph::Value *b = n.constant_input(1), *scales = n.constant_input(2), *zp = n.constant_input(3);
+    const bool zp_absent = n.n_inputs() <= 3 || n.node.inputs[3].empty();
+    if (!b || b->dtype != DType::U8 || !scales || scales->dtype != DType::F32 || (!zp_absent && (!zp || zp->dtype != DType::U8)))
+        return nullptr;
+    if (n.n_inputs() > 4 && !n.node.inputs[4].empty()) return nullptr;  // g_idx: the op checks it at run time
+    const int64_t blocks = (p.k + p.block_size - 1) / p.block_size;
+    if (ops::nd::elements(b->dims) != p.n * blocks * p.block_size / 2 || ops::nd::elements(scales->dims) != p.n * blocks ||
+        (zp && ops::nd::elements(zp->dims) != p.n * ((blocks + 1) / 2)))
+        return nullptr;  // the op's infer() names the mismatch
+    const kernels::U4Matrix w{static_cast<const uint8_t*>(b->data), static_cast<const float*>(scales->data),
+                              zp ? static_cast<const uint8_t*>(zp->data) : nullptr, p.block_size};
+    return std::make_shared<const kernels::PackedWeights>(w, p.n, p.k);
+}
 
 static ops::OpPtr make_matmul_nbits(const NodeContext& n) {
     ops::nd::MatMulNBitsParams p;
@@ -19,7 +43,7 @@ static ops::OpPtr make_matmul_nbits(const NodeContext& n) {
     p.bits = n.get_int("bits", 4);
     p.block_size = n.require_int("block_size");
     p.accuracy_level = n.get_int("accuracy_level", 0);
-    return ops::nd::matmul_nbits(p);
+    return ops::nd::matmul_nbits(p, repacked_u4(n, p));
 }
 
 static ops::OpPtr make_group_query_attention(const NodeContext& n) {

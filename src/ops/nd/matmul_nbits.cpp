@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "ops/nd/nd.hpp"
+#include "ops/packed_tiles.hpp"
 
 namespace lmx::ops::nd {
 
@@ -11,11 +12,16 @@ namespace {
 
 class MatMulNBits final : public NamedOp {
 public:
-    explicit MatMulNBits(const MatMulNBitsParams& p) : NamedOp("MatMulNBits"), p_(p) {
+    MatMulNBits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed)
+        : NamedOp("MatMulNBits"), p_(p), packed_(std::move(packed)) {
         require(p.bits == 2 || p.bits == 4 || p.bits == 8, "attribute 'bits' must be 2, 4 or 8, got ", p.bits);
         require(p.block_size >= 16 && (p.block_size & (p.block_size - 1)) == 0, "attribute 'block_size' must be a power of 2 >= 16, got ", p.block_size);
         require(p.k > 0 && p.n > 0, "attributes 'K' and 'N' must be > 0, got ", p.k, " and ", p.n);
         blocks_ = (p.k + p.block_size - 1) / p.block_size;
+        if (packed_)
+            require(packed_->layout() == kernels::PackedLayout::u4 && packed_->n() == p.n && packed_->k() == p.k && p.bits == 4 &&
+                        p.accuracy_level == 4 && p.block_size % 32 == 0,
+                    "the repacked weights do not fit this 4-bit, accuracy_level 4 MatMulNBits");
         blob_ = p.block_size * p.bits / 8;
         zp_row_bytes_ = (blocks_ * p.bits + 7) / 8;
     }
@@ -123,6 +129,10 @@ private:
         const Tensor* zp = present(in, 3) ? &in[3] : nullptr;
         const T* bias = present(in, 5) ? in[5].as<T>() : nullptr;
         T* y = out.as<T>();
+        if constexpr (std::is_same_v<T, float>) {
+            const kernels::PackedFn fn = ctx.kernels.packed[static_cast<int>(kernels::PackedLayout::u4)];
+            if (packed_ && fn && !ctx.deterministic) return run_packed(ctx, fn, a, m, bias, y);
+        }
         if (p_.bits == 4 && (!zp || zp->dtype == DType::U8)) {
             if (p_.accuracy_level == 4 && p_.block_size % 32 == 0)
                 run_u4_q8<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
@@ -244,12 +254,27 @@ private:
         });
     }
 
+    // The repacked weights: A's rows quantized to int8 once, then the tiles split over the
+    // threads, each tile against every group of A rows (ops/packed_tiles.hpp).
+    void run_packed(graph::ExecContext& ctx, kernels::PackedFn fn, const float* a, int64_t m, const float* bias, float* y) const {
+        const int64_t k = p_.k, row_bytes = kernels::u4_q8_row_bytes(k);
+        auto* act = static_cast<uint8_t*>(ctx.scratch(static_cast<size_t>(row_bytes * m)));
+        parallel_for(ctx, m, [&](int64_t lo, int64_t hi) {
+            for (int64_t r = lo; r < hi; r++) ctx.kernels.quantize_u4_q8(a + r * k, act + r * row_bytes, k, p_.block_size);
+        });
+        const QuantizedRows rows{act, static_cast<size_t>(row_bytes), m};
+        parallel_for(ctx, p_.n / kernels::kPackedRows, [&](int64_t t0, int64_t t1) { packed_tiles(fn, *packed_, rows, bias, y, t0, t1); });
+    }
+
     MatMulNBitsParams p_;
+    std::shared_ptr<const kernels::PackedWeights> packed_;
     int64_t blocks_ = 0, blob_ = 0, zp_row_bytes_ = 0;
 };
 
 }  // namespace
 
-OpPtr matmul_nbits(const MatMulNBitsParams& p) { return std::make_shared<MatMulNBits>(p); }
+OpPtr matmul_nbits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed) {
+    return std::make_shared<MatMulNBits>(p, std::move(packed));
+}
 
 }  // namespace lmx::ops::nd

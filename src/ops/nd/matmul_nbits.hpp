@@ -3,7 +3,9 @@
 // blockwise-quantized rows of 2, 4 or 8 bits (the weight format of onnxruntime-genai's
 // int4 model exports).
 #include <cstdint>
+#include <memory>
 
+#include "kernels/packed_weights.hpp"
 #include "ops/ops.hpp"
 
 namespace lmx::ops::nd {
@@ -22,6 +24,9 @@ struct MatMulNBitsParams {
 // Computed in f32, except 4-bit weights at accuracy_level 4 with block_size a multiple of
 // 32: there A is quantized to int8 per block, as onnxruntime does, and the products are
 // integer (kernels.hpp: DotU4Q8Fn).
-OpPtr matmul_nbits(const MatMulNBitsParams& p);
+// With `packed` (B, f32 scales and zero points repacked into the u4 layout by the
+// importer, where they are initializers) the fast table's u4 GEMM takes that case:
+// the int8 arithmetic is the same, the rows of a tile are lanes (kernels/packed_weights.hpp).
+OpPtr matmul_nbits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed = nullptr);
 
 }  // namespace lmx::ops::nd
