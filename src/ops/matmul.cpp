@@ -18,29 +18,10 @@ static QuantizedRows quantize_rows(graph::ExecContext& ctx, const Tensor& x, DTy
     return {act, a_bytes, rows};
 }
 
-// One weight of a packed pass: its GEMM, repacked copy, bias (or nullptr) and output.
-struct PackedMember {
-    kernels::PackedFn fn;
-    const kernels::PackedWeights* w;
-    const float* bias;
-    float* y;
-};
-
-// x quantized once (the members share its activation type), then one parallel pass over
-// the tiles of all members, one after another.
+// x quantized once (the members share its activation type), then one pass over the tiles
+// of all members (ops/packed_tiles.hpp).
 static void packed_pass(graph::ExecContext& ctx, const Tensor& x, std::span<const PackedMember> ms) {
-    const QuantizedRows a = quantize_rows(ctx, x, ctx.kernels.weight[static_cast<int>(ms[0].w->dtype())].act_type);
-    int64_t tiles = 0;
-    for (const PackedMember& m : ms) tiles += m.w->n() / kernels::kPackedRows;
-    parallel_for(ctx, tiles, [&](int64_t b, int64_t e) {
-        int64_t first = 0;  // the member's first tile in the pass
-        for (const PackedMember& m : ms) {
-            const int64_t n_tiles = m.w->n() / kernels::kPackedRows;
-            const int64_t t0 = std::max(b, first) - first, t1 = std::min(e, first + n_tiles) - first;
-            if (t0 < t1) packed_tiles(m.fn, *m.w, a, m.bias, m.y, t0, t1);
-            first += n_tiles;
-        }
-    });
+    packed_members(ctx, quantize_rows(ctx, x, ctx.kernels.weight[static_cast<int>(ms[0].w->dtype())].act_type), ms);
 }
 
 // Whether a repacked weight runs its packed kernel: always in the fast path; in

@@ -5,7 +5,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <algorithm>
+#include <span>
+
 #include "kernels/kernels.hpp"
+#include "ops/op_base.hpp"
 
 namespace lmx::ops {
 
@@ -34,6 +38,30 @@ inline void packed_tiles(kernels::PackedFn fn, const kernels::PackedWeights& p, 
                     for (int c = 0; c < kernels::kPackedRows; c++) y[(r + i) * n + c0 + c] += bias[c0 + c];
         });
     }
+}
+
+// One weight of a packed pass: its GEMM, repacked copy, bias (or nullptr) and output.
+struct PackedMember {
+    kernels::PackedFn fn;
+    const kernels::PackedWeights* w;
+    const float* bias;
+    float* y;
+};
+
+// One parallel pass over the tiles of all members, one after another, against the rows of
+// a (quantized once to the members' shared activation type).
+inline void packed_members(graph::ExecContext& ctx, const QuantizedRows& a, std::span<const PackedMember> ms) {
+    int64_t tiles = 0;
+    for (const PackedMember& m : ms) tiles += m.w->n() / kernels::kPackedRows;
+    parallel_for(ctx, tiles, [&](int64_t b, int64_t e) {
+        int64_t first = 0;  // the member's first tile in the pass
+        for (const PackedMember& m : ms) {
+            const int64_t n_tiles = m.w->n() / kernels::kPackedRows;
+            const int64_t t0 = std::max(b, first) - first, t1 = std::min(e, first + n_tiles) - first;
+            if (t0 < t1) packed_tiles(m.fn, *m.w, a, m.bias, m.y, t0, t1);
+            first += n_tiles;
+        }
+    });
 }
 
 }  // namespace lmx::ops

@@ -62,4 +62,9 @@ std::span<const Entry> reduce_entries();
 std::span<const Entry> nn_entries();
 std::span<const Entry> contrib_entries();
 
+// MatMulNBits nodes that read the same A as one op (ops::nd::matmul_nbits_group), or
+// nullptr when they cannot be (some weight not repacked for this CPU, a bias or g_idx,
+// another K or block_size).
+ops::OpPtr matmul_nbits_group(std::span<const NodeContext> members);
+
 }  // namespace lmx::models::onnx_import

@@ -140,6 +140,62 @@ static std::map<size_t, size_t> transposes_into_matmul(const onnx::Graph& g) {
     return fused;
 }
 
+// A node's inputs as NodeContext sees them: the values of the named inputs, nullptr where
+// the name is empty.
+static std::vector<const graph::Value*> input_values(const OnnxGraph& out, const std::unordered_map<std::string, graph::ValueId>& ids,
+                                                     const onnx::Node& n) {
+    std::vector<const graph::Value*> values;
+    for (const std::string& name : n.inputs) {
+        auto it = name.empty() ? ids.end() : ids.find(name);
+        values.push_back(it == ids.end() ? nullptr : &out.graph.value(it->second));
+    }
+    return values;
+}
+
+// Adds one grouped op for sibling MatMulNBits nodes when they all qualify
+// (ops::nd::matmul_nbits_group), marking the later members absorbed; false leaves them
+// to be imported one by one.
+static bool add_matmul_nbits_group(OnnxGraph& out, std::unordered_map<std::string, graph::ValueId>& ids, const std::vector<size_t>& members,
+                                   std::vector<bool>& absorbed) {
+    const onnx::Graph& g = out.file.graph;
+    std::vector<NodeContext> contexts;
+    for (size_t m : members) {
+        const onnx::Node& n = g.nodes[m];
+        for (const std::string& in : n.inputs)
+            if (!in.empty() && !ids.count(in)) return false;  // a weight computed by a later node
+        contexts.emplace_back(n, opset_of(out.file, n.domain), input_values(out, ids, n));
+    }
+    ops::OpPtr op = onnx_import::matmul_nbits_group(contexts);
+    if (!op) return false;
+    graph::Graph& ir = out.graph;
+    std::vector<graph::ValueId> inputs = {ids.at(g.nodes[members[0]].inputs[0])};
+    std::vector<std::string> names;
+    for (size_t m : members) {
+        const onnx::Node& n = g.nodes[m];
+        for (size_t i = 1; i <= 3; i++) inputs.push_back(i < n.inputs.size() && !n.inputs[i].empty() ? ids.at(n.inputs[i]) : ir.absent());
+        names.push_back(n.outputs[0]);
+        absorbed[m] = true;
+    }
+    const std::vector<graph::ValueId> outs = ir.add_dynamic_node(std::move(op), std::move(inputs), names);
+    for (size_t i = 0; i < names.size(); i++) ids[names[i]] = outs[i];
+    return true;
+}
+
+// MatMulNBits nodes (com.microsoft) that read the same A: a layer's q, k and v, its gate
+// and up. Per first member, every member's node index, in order (groups of two or more).
+static std::map<size_t, std::vector<size_t>> matmul_nbits_siblings(const onnx::Graph& g) {
+    std::map<std::string, std::vector<size_t>> by_a;
+    for (size_t i = 0; i < g.nodes.size(); i++) {
+        const onnx::Node& n = g.nodes[i];
+        if (n.op_type == "MatMulNBits" && n.domain == "com.microsoft" && !n.inputs.empty() && n.outputs.size() == 1)
+            by_a[n.inputs[0]].push_back(i);
+    }
+    std::map<size_t, std::vector<size_t>> groups;
+    for (auto& [a, members] : by_a)
+        if (members.size() >= 2) groups[members[0]] = std::move(members);
+    return groups;
+}
+
 std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
     auto out = std::make_unique<OnnxGraph>();
     out->file = std::move(model);
@@ -165,6 +221,7 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
     const std::map<size_t, size_t> fused = transposes_into_matmul(g);
     std::vector<bool> absorbed(g.nodes.size(), false);
     for (const auto& [mm, t] : fused) absorbed[t] = true;
+    const std::map<size_t, std::vector<size_t>> siblings = matmul_nbits_siblings(g);
     for (size_t ni = 0; ni < g.nodes.size(); ni++) {
         const onnx::Node& n = g.nodes[ni];
         if (absorbed[ni]) continue;  // its MatMul reads the untransposed input
@@ -180,6 +237,7 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
                 ids[n.outputs.at(0)] = ir.add_dynamic_node(ops::nd::matmul(true), {a->second, b->second}, n.outputs).at(0);
                 continue;
             }
+            if (auto sib = siblings.find(ni); sib != siblings.end() && add_matmul_nbits_group(*out, ids, sib->second, absorbed)) continue;
             std::vector<graph::ValueId> inputs;
             size_t used = n.inputs.size();
             while (used > 0 && n.inputs[used - 1].empty()) used--;  // trailing omitted inputs
@@ -189,9 +247,8 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
                 if (it == ids.end()) fail("input ", shown(n.inputs[i]), " is not produced by an earlier node or the graph inputs");
                 inputs.push_back(it->second);
             }
-            std::vector<const graph::Value*> values;  // after the loop above: absent() may add a value
-            for (size_t i = 0; i < used; i++) values.push_back(n.inputs[i].empty() ? nullptr : &ir.value(inputs[i]));
-            ops::OpPtr op = find_entry(n)->make(NodeContext(n, opset_of(out->file, n.domain), std::move(values)));
+            // after the loop above: absent() may add a value, moving the others
+            ops::OpPtr op = find_entry(n)->make(NodeContext(n, opset_of(out->file, n.domain), input_values(*out, ids, n)));
             std::vector<graph::ValueId> outs = ir.add_dynamic_node(std::move(op), std::move(inputs), n.outputs);
             for (size_t i = 0; i < outs.size(); i++)
                 if (!n.outputs[i].empty()) ids[n.outputs[i]] = outs[i];

@@ -36,14 +36,31 @@ static std::shared_ptr<const kernels::PackedWeights> repacked_u4(const NodeConte
     return std::make_shared<const kernels::PackedWeights>(w, p.n, p.k);
 }
 
-static ops::OpPtr make_matmul_nbits(const NodeContext& n) {
+static ops::nd::MatMulNBitsParams matmul_nbits_params(const NodeContext& n) {
     ops::nd::MatMulNBitsParams p;
     p.k = n.require_int("K");
     p.n = n.require_int("N");
     p.bits = n.get_int("bits", 4);
     p.block_size = n.require_int("block_size");
     p.accuracy_level = n.get_int("accuracy_level", 0);
+    return p;
+}
+
+static ops::OpPtr make_matmul_nbits(const NodeContext& n) {
+    const ops::nd::MatMulNBitsParams p = matmul_nbits_params(n);
     return ops::nd::matmul_nbits(p, repacked_u4(n, p));
+}
+
+ops::OpPtr matmul_nbits_group(std::span<const NodeContext> members) {
+    std::vector<ops::nd::MatMulNBitsParams> params;
+    std::vector<std::shared_ptr<const kernels::PackedWeights>> packed;
+    for (const NodeContext& n : members) {
+        params.push_back(matmul_nbits_params(n));
+        packed.push_back(repacked_u4(n, params.back()));
+        if (!packed.back() || n.n_inputs() > 4 || params.back().k != params[0].k || params.back().block_size != params[0].block_size)
+            return nullptr;
+    }
+    return ops::nd::matmul_nbits_group(params, std::move(packed));
 }
 
 static ops::OpPtr make_group_query_attention(const NodeContext& n) {

@@ -254,16 +254,26 @@ private:
         });
     }
 
-    // The repacked weights: A's rows quantized to int8 once, then the tiles split over the
-    // threads, each tile against every group of A rows (ops/packed_tiles.hpp).
-    void run_packed(graph::ExecContext& ctx, kernels::PackedFn fn, const float* a, int64_t m, const float* bias, float* y) const {
+public:
+    const MatMulNBitsParams& params() const { return p_; }
+    const kernels::PackedWeights* packed() const { return packed_.get(); }
+
+    // A's m rows quantized to int8 as onnxruntime does (in ctx's scratch).
+    QuantizedRows quantize_a(graph::ExecContext& ctx, const float* a, int64_t m) const {
         const int64_t k = p_.k, row_bytes = kernels::u4_q8_row_bytes(k);
         auto* act = static_cast<uint8_t*>(ctx.scratch(static_cast<size_t>(row_bytes * m)));
         parallel_for(ctx, m, [&](int64_t lo, int64_t hi) {
             for (int64_t r = lo; r < hi; r++) ctx.kernels.quantize_u4_q8(a + r * k, act + r * row_bytes, k, p_.block_size);
         });
-        const QuantizedRows rows{act, static_cast<size_t>(row_bytes), m};
-        parallel_for(ctx, p_.n / kernels::kPackedRows, [&](int64_t t0, int64_t t1) { packed_tiles(fn, *packed_, rows, bias, y, t0, t1); });
+        return {act, static_cast<size_t>(row_bytes), m};
+    }
+
+private:
+    // The repacked weights: A's rows quantized once, then the tiles split over the threads,
+    // each tile against every group of A rows (ops/packed_tiles.hpp).
+    void run_packed(graph::ExecContext& ctx, kernels::PackedFn fn, const float* a, int64_t m, const float* bias, float* y) const {
+        const PackedMember member{fn, packed_.get(), bias, y};
+        packed_members(ctx, quantize_a(ctx, a, m), {&member, 1});
     }
 
     MatMulNBitsParams p_;
@@ -271,7 +281,56 @@ private:
     int64_t blocks_ = 0, blob_ = 0, zp_row_bytes_ = 0;
 };
 
+// Several repacked MatMulNBits of one A (a layer's q, k and v; gate and up): A is quantized
+// once and one parallel pass covers the tiles of all, as ops/matmul.cpp's matmul_group does
+// for GGUF weights. Inputs: A, then each member's B, scales and zero points (absent when it
+// has none); an output per member. Without the u4 GEMM (deterministic mode, other CPUs)
+// each member runs as its own MatMulNBits.
+class MatMulNBitsGroup final : public NamedOp {
+public:
+    explicit MatMulNBitsGroup(std::vector<std::shared_ptr<const MatMulNBits>> ms) : NamedOp("MatMulNBits"), ms_(std::move(ms)) {
+        require(ms_.size() >= 2, "a MatMulNBits group needs two members or more");
+        for (const auto& m : ms_)
+            require(m->packed() && m->params().k == ms_[0]->params().k && m->params().block_size == ms_[0]->params().block_size,
+                    "the members of a MatMulNBits group must be repacked with one K and block_size");
+    }
+
+    std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
+        require_inputs(in, 1 + 3 * ms_.size(), 1 + 3 * ms_.size());
+        std::vector<OutputSpec> outs;
+        for (size_t i = 0; i < ms_.size(); i++) {
+            const Value* const member[4] = {in[0], in[1 + 3 * i], in[2 + 3 * i], in[3 + 3 * i]};
+            outs.push_back(ms_[i]->infer(member).at(0));
+        }
+        return outs;
+    }
+
+    void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
+        const kernels::PackedFn fn = ctx.kernels.packed[static_cast<int>(kernels::PackedLayout::u4)];
+        if (fn && !ctx.deterministic && in[0].dtype == DType::F32) {
+            std::vector<PackedMember> members;
+            for (size_t i = 0; i < ms_.size(); i++) members.push_back({fn, ms_[i]->packed(), nullptr, out[i].as<float>()});
+            packed_members(ctx, ms_[0]->quantize_a(ctx, in[0].as<float>(), in[0].rows()), members);
+            return;
+        }
+        for (size_t i = 0; i < ms_.size(); i++) {
+            const Tensor member[4] = {in[0], in[1 + 3 * i], in[2 + 3 * i], in[3 + 3 * i]};
+            ms_[i]->run(ctx, member, out.subspan(i, 1));
+        }
+    }
+
+private:
+    std::vector<std::shared_ptr<const MatMulNBits>> ms_;
+};
+
 }  // namespace
+
+OpPtr matmul_nbits_group(const std::vector<MatMulNBitsParams>& params, std::vector<std::shared_ptr<const kernels::PackedWeights>> packed) {
+    require(params.size() == packed.size(), "a MatMulNBits group needs repacked weights per member");
+    std::vector<std::shared_ptr<const MatMulNBits>> ms;
+    for (size_t i = 0; i < params.size(); i++) ms.push_back(std::make_shared<const MatMulNBits>(params[i], std::move(packed[i])));
+    return std::make_shared<MatMulNBitsGroup>(std::move(ms));
+}
 
 OpPtr matmul_nbits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed) {
     return std::make_shared<MatMulNBits>(p, std::move(packed));

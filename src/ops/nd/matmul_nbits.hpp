@@ -4,6 +4,7 @@
 // int4 model exports).
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "kernels/packed_weights.hpp"
 #include "ops/ops.hpp"
@@ -28,5 +29,9 @@ struct MatMulNBitsParams {
 // importer, where they are initializers) the fast table's u4 GEMM takes that case:
 // the int8 arithmetic is the same, the rows of a tile are lanes (kernels/packed_weights.hpp).
 OpPtr matmul_nbits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed = nullptr);
+// Members that read the same A, all repacked (with one K and block_size, no bias, no
+// g_idx): one op, A quantized once, one pass over every member's tiles. Inputs: A, then
+// per member B, scales, zero_points (absent when it has none); an output per member.
+OpPtr matmul_nbits_group(const std::vector<MatMulNBitsParams>& params, std::vector<std::shared_ptr<const kernels::PackedWeights>> packed);
 
 }  // namespace lmx::ops::nd
