@@ -164,10 +164,12 @@ std::vector<Tensor> Executor::run_dynamic(ExecContext& ctx, const std::vector<Te
     for (auto& b : owned_)
         if (!b.empty()) spare_.emplace(b.size(), std::move(b));
     owned_.assign(g_.values().size(), {});
-    // The smallest spare buffer that fits, else a new one.
+    // The smallest spare buffer that fits, else a new one with an eighth to spare: a
+    // decoder's KV cache grows by a row a step, and a taken output recycled a step later
+    // (take_output) then still fits the next step's.
     auto take = [&](size_t bytes) {
         const auto it = spare_.lower_bound(bytes + kAlign);
-        if (it == spare_.end()) return std::vector<uint8_t>(bytes + kAlign);
+        if (it == spare_.end()) return std::vector<uint8_t>(bytes + kAlign + bytes / 8);
         std::vector<uint8_t> b = std::move(it->second);
         spare_.erase(it);
         return b;
@@ -240,6 +242,16 @@ std::vector<Tensor> Executor::run_dynamic(ExecContext& ctx, const std::vector<Te
     std::vector<Tensor> result;
     for (ValueId id : g_.outputs()) result.push_back(bound[static_cast<size_t>(id)]);
     return result;
+}
+
+std::vector<uint8_t> Executor::take_output(size_t i) {
+    const size_t id = static_cast<size_t>(g_.outputs().at(i));
+    if (id >= owned_.size()) return {};
+    return std::move(owned_[id]);
+}
+
+void Executor::recycle(std::vector<uint8_t> b) {
+    if (!b.empty()) spare_.emplace(b.size(), std::move(b));
 }
 
 }  // namespace lmx::graph

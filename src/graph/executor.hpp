@@ -25,6 +25,14 @@ public:
 
     size_t arena_bytes() const { return arena_.size(); }  // peak intermediate memory of the last plan
 
+    // Dynamic graphs: the memory of output i of the last run, handed to the caller (empty
+    // when the executor does not own it, e.g. an input passed through): the Tensor run()
+    // returned stays valid while the caller keeps it, and later runs no longer reuse it.
+    // A decoder keeps `present` this way as the next step's `past`, without a copy.
+    std::vector<uint8_t> take_output(size_t i);
+    // Memory the caller no longer needs (a taken output of an earlier run), for reuse.
+    void recycle(std::vector<uint8_t> b);
+
 private:
     struct Plan {
         bool valid = false;

@@ -78,7 +78,7 @@ OnnxDecoderState::OnnxDecoderState(const graph::Graph& g, const OnnxDecoderIO& i
 size_t OnnxDecoderState::bytes() const {
     size_t n = 0;
     for (const Slot& s : slots_)
-        for (const auto& p : s.past) n += p.size();
+        for (const Past& p : s.past) n += p.storage.size();
     return n;
 }
 
@@ -86,11 +86,13 @@ size_t OnnxDecoderState::bytes() const {
 void OnnxDecoderState::truncate(int seq, int64_t len) {
     Slot& s = slots_[static_cast<size_t>(seq)];
     const size_t row = static_cast<size_t>(io_.head_dim) * dtype_info(io_.kv_dtype).block_bytes;
-    for (auto& p : s.past) {
+    for (Past& p : s.past) {
         std::vector<uint8_t> kept(static_cast<size_t>(io_.kv_heads * len) * row);
         for (int64_t h = 0; h < io_.kv_heads; h++)
-            std::memcpy(kept.data() + static_cast<size_t>(h * len) * row, p.data() + static_cast<size_t>(h * s.len) * row, static_cast<size_t>(len) * row);
-        p = std::move(kept);
+            std::memcpy(kept.data() + static_cast<size_t>(h * len) * row, p.data + static_cast<size_t>(h * s.len) * row, static_cast<size_t>(len) * row);
+        exec_.recycle(std::move(p.storage));
+        p.storage = std::move(kept);
+        p.data = p.storage.data();
     }
     s.len = len;
 }
@@ -111,19 +113,30 @@ const std::vector<float>& OnnxDecoderState::run(graph::ExecContext& ctx, int seq
     if (io_.position_ids >= 0) in[static_cast<size_t>(io_.position_ids)] = {DType::I64, {1, n}, positions.data()};
     for (int l = 0; l < io_.n_layers(); l++) {
         const graph::Dims d{1, io_.kv_heads, pos, io_.head_dim};
-        in[static_cast<size_t>(io_.past_key[static_cast<size_t>(l)])] = {io_.kv_dtype, d, s.past[static_cast<size_t>(2 * l)].data()};
-        in[static_cast<size_t>(io_.past_value[static_cast<size_t>(l)])] = {io_.kv_dtype, d, s.past[static_cast<size_t>(2 * l + 1)].data()};
+        in[static_cast<size_t>(io_.past_key[static_cast<size_t>(l)])] = {io_.kv_dtype, d, const_cast<uint8_t*>(s.past[static_cast<size_t>(2 * l)].data)};
+        in[static_cast<size_t>(io_.past_value[static_cast<size_t>(l)])] = {io_.kv_dtype, d, const_cast<uint8_t*>(s.past[static_cast<size_t>(2 * l + 1)].data)};
     }
     const std::vector<graph::Tensor> out = exec_.run(ctx, in);
 
+    // present becomes the next step's past: its memory is taken from the executor (the old
+    // past's goes back to it), copied only when the executor does not own it.
     for (int l = 0; l < io_.n_layers(); l++)
         for (int kv = 0; kv < 2; kv++) {
-            const graph::Tensor& t = out[static_cast<size_t>(kv == 0 ? io_.present_key[static_cast<size_t>(l)] : io_.present_value[static_cast<size_t>(l)])];
+            const int output = kv == 0 ? io_.present_key[static_cast<size_t>(l)] : io_.present_value[static_cast<size_t>(l)];
+            const graph::Tensor& t = out[static_cast<size_t>(output)];
             if (t.dtype != io_.kv_dtype || t.dims != graph::Dims{1, io_.kv_heads, total, io_.head_dim})
                 fail("present.", l, kv == 0 ? ".key" : ".value", " has dims ", graph::dims_to_string(t.dims), ", expected [1, ",
                      io_.kv_heads, ", ", total, ", ", io_.head_dim, "]");
-            const auto* p = static_cast<const uint8_t*>(t.data);
-            s.past[static_cast<size_t>(2 * l + kv)].assign(p, p + static_cast<size_t>(t.elements()) * dtype_info(t.dtype).block_bytes);
+            Past& p = s.past[static_cast<size_t>(2 * l + kv)];
+            std::vector<uint8_t> next = exec_.take_output(static_cast<size_t>(output));
+            const uint8_t* data = static_cast<const uint8_t*>(t.data);
+            if (next.empty()) {  // t may be the old past passed through: copied before that is recycled
+                next.assign(data, data + static_cast<size_t>(t.elements()) * dtype_info(t.dtype).block_bytes);
+                data = next.data();
+            }
+            exec_.recycle(std::move(p.storage));
+            p.storage = std::move(next);
+            p.data = data;
         }
     s.len = total;
 

@@ -47,9 +47,15 @@ private:
     graph::Executor exec_;
     const OnnxDecoderIO& io_;
     int64_t n_ctx_;
+    // One layer's key or value cache, [1, kv_heads, len, head_dim] at data: the last run's
+    // `present` output, whose memory the executor handed over (or a copy of it).
+    struct Past {
+        std::vector<uint8_t> storage;
+        const uint8_t* data = nullptr;
+    };
     struct Slot {
         int64_t len = 0;
-        std::vector<std::vector<uint8_t>> past;  // 2 per layer (key, value): [1, kv_heads, len, head_dim]
+        std::vector<Past> past;  // 2 per layer (key, value)
     };
     std::vector<Slot> slots_;
     std::vector<float> logits_;
