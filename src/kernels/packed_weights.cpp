@@ -103,43 +103,37 @@ void pack_q8_tile(DType t, const uint8_t* rows, size_t row_bytes, int64_t nb, ui
     }
 }
 
+// Row r of a q4_1-format tile block (base): its scale d, min m and the 16 bytes qs of 32
+// nibbles, activation position j in the low nibble of qs[j] (j < 16) or the high one of
+// qs[j - 16] (Q4_1's order, and MatMulNBits' against quantize_u4_q8's activations).
+void put_q4_1_row(uint8_t* base, int r, float d, float m, const uint8_t* qs) {
+    reinterpret_cast<float*>(base)[r] = d;
+    reinterpret_cast<float*>(base)[16 + r] = m;
+    uint8_t* q = base + 128;
+    uint8_t v[32];
+    for (int j = 0; j < 16; j++) v[j] = qs[j] & 0xF, v[j + 16] = qs[j] >> 4;
+    for (int c = 0; c < 4; c++)
+        for (int e = 0; e < 4; e++) q[c * 64 + 4 * r + e] = static_cast<uint8_t>(v[4 * c + e] | v[4 * (c + 4) + e] << 4);
+}
+
 void pack_q4_1_tile(const block_q4_1* rows, int64_t nb, uint8_t* tile) {
-    for (int64_t i = 0; i < nb; i++) {
-        uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
-        auto* d = reinterpret_cast<float*>(base);
-        auto* m = d + 16;
-        uint8_t* q = base + 128;
+    for (int64_t i = 0; i < nb; i++)
         for (int r = 0; r < kPackedRows; r++) {
             const block_q4_1& b = rows[r * nb + i];
-            d[r] = fp16_to_fp32(b.d);
-            m[r] = fp16_to_fp32(b.m);
-            uint8_t v[32];  // element j: low nibble of qs[j] (j < 16), high nibble of qs[j - 16]
-            for (int j = 0; j < 16; j++) v[j] = b.qs[j] & 0xF, v[j + 16] = b.qs[j] >> 4;
-            for (int c = 0; c < 4; c++)
-                for (int e = 0; e < 4; e++) q[c * 64 + 4 * r + e] = static_cast<uint8_t>(v[4 * c + e] | v[4 * (c + 4) + e] << 4);
+            put_q4_1_row(tile + static_cast<size_t>(i) * kPackedQ41Bytes, r, fp16_to_fp32(b.d), fp16_to_fp32(b.m), b.qs);
         }
-    }
 }
 
 // MatMulNBits rows [0, 16) of w, k values each, into a u4 tile (q4_1's layout).
 void pack_u4_tile(const U4Matrix& w, int64_t k, uint8_t* tile) {
     const int64_t blocks = (k + w.block_size - 1) / w.block_size, zp_row = (blocks + 1) / 2;
     for (int64_t i = 0; i < k / 32; i++) {
-        uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
-        auto* d = reinterpret_cast<float*>(base);
-        auto* m = d + 16;
-        uint8_t* q = base + 128;
         const int64_t blk = i * 32 / w.block_size;
         for (int r = 0; r < kPackedRows; r++) {
             const float sw = w.scales[r * blocks + blk];
             const int z = w.zp ? (w.zp[r * zp_row + blk / 2] >> (blk % 2 * 4)) & 0xF : 8;
-            d[r] = sw;
-            m[r] = -static_cast<float>(z) * sw;
-            const uint8_t* bytes = w.q + static_cast<size_t>(r * blocks * w.block_size / 2 + i * 16);
-            uint8_t v[32];  // activation position j: low nibble of byte j (j < 16), high nibble of byte j - 16
-            for (int j = 0; j < 16; j++) v[j] = bytes[j] & 0xF, v[j + 16] = bytes[j] >> 4;
-            for (int c = 0; c < 4; c++)
-                for (int e = 0; e < 4; e++) q[c * 64 + 4 * r + e] = static_cast<uint8_t>(v[4 * c + e] | v[4 * (c + 4) + e] << 4);
+            put_q4_1_row(tile + static_cast<size_t>(i) * kPackedQ41Bytes, r, sw, -static_cast<float>(z) * sw,
+                         w.q + static_cast<size_t>(r * blocks * w.block_size / 2 + i * 16));
         }
     }
 }
@@ -239,59 +233,67 @@ void packed_q8_scalar(int64_t k, const uint8_t* tile, const void* const* a, int 
     }
 }
 
-void packed_q4_1_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
-    const int64_t nb = k / QK8_1;
+namespace {
+
+// The q4_1-format tiles' reference over either activation rows (Rows: qs(i), d(i), s(i)
+// of chunk i): per lane, Σ_chunks ((d·y.d)·Σ q·y + m·y.s) in order.
+template <class Rows>
+void packed_q4_1_format_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
     for (int r = 0; r < nr; r++) {
-        const auto* x = static_cast<const block_q8_1*>(a[r]);
+        const Rows x(a[r], k);
         for (int lane = 0; lane < kPackedRows; lane++) {
             float acc = 0;
-            for (int64_t i = 0; i < nb; i++) {
+            for (int64_t i = 0; i < k / 32; i++) {
                 const uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
                 float d, m;
                 std::memcpy(&d, base + 4 * lane, 4);
                 std::memcpy(&m, base + 64 + 4 * lane, 4);
                 const uint8_t* q = base + 128;
+                const int8_t* qs = x.qs(i);
                 int32_t sum = 0;
                 for (int e = 0; e < 32; e++) {
                     const uint8_t byte = q[(e % 16) / 4 * 64 + 4 * lane + e % 4];
-                    sum += (e < 16 ? byte & 0xF : byte >> 4) * x[i].qs[e];
+                    sum += (e < 16 ? byte & 0xF : byte >> 4) * qs[e];
                 }
-                acc += (d * fp16_to_fp32(x[i].d)) * static_cast<float>(sum) + m * fp16_to_fp32(x[i].s);
+                acc += (d * x.d(i)) * static_cast<float>(sum) + m * x.s(i);
             }
             y[r * ldy + lane] = acc;
         }
     }
 }
 
-}  // namespace lmx::kernels
+// Q8_1 blocks (fp16 scale and sum).
+struct Q8_1Rows {
+    const block_q8_1* x;
+    Q8_1Rows(const void* a, int64_t) : x(static_cast<const block_q8_1*>(a)) {}
+    const int8_t* qs(int64_t i) const { return x[i].qs; }
+    float d(int64_t i) const { return fp16_to_fp32(x[i].d); }
+    float s(int64_t i) const { return fp16_to_fp32(x[i].s); }
+};
 
-namespace lmx::kernels {
+// quantize_u4_q8's rows: 32 bytes a chunk, then the chunks' f32 scales, then their f32 sums.
+struct U4Q8Rows {
+    const int8_t* q;
+    int64_t chunks;
+    U4Q8Rows(const void* a, int64_t k) : q(static_cast<const int8_t*>(a)), chunks(k / 32) {}
+    const int8_t* qs(int64_t i) const { return q + 32 * i; }
+    float d(int64_t i) const { return load_f32(q + 32 * chunks + 4 * i); }
+    float s(int64_t i) const { return load_f32(q + 32 * chunks + 4 * (chunks + i)); }
+    static float load_f32(const int8_t* p) {
+        float f;
+        std::memcpy(&f, p, 4);
+        return f;
+    }
+};
+
+}  // namespace
+
+void packed_q4_1_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
+    packed_q4_1_format_scalar<Q8_1Rows>(k, tile, a, nr, y, ldy);
+}
 
 void packed_u4_scalar(int64_t k, const uint8_t* tile, const void* const* a, int nr, float* y, int64_t ldy) {
-    const int64_t chunks = k / 32;
-    for (int r = 0; r < nr; r++) {
-        const auto* qa = static_cast<const int8_t*>(a[r]);
-        const auto* sa = reinterpret_cast<const uint8_t*>(qa + 32 * chunks);
-        for (int lane = 0; lane < kPackedRows; lane++) {
-            float acc = 0;
-            for (int64_t i = 0; i < chunks; i++) {
-                const uint8_t* base = tile + static_cast<size_t>(i) * kPackedQ41Bytes;
-                float d, m, yd, ys;
-                std::memcpy(&d, base + 4 * lane, 4);
-                std::memcpy(&m, base + 64 + 4 * lane, 4);
-                std::memcpy(&yd, sa + 4 * i, 4);
-                std::memcpy(&ys, sa + 4 * (chunks + i), 4);
-                const uint8_t* q = base + 128;
-                int32_t sum = 0;
-                for (int e = 0; e < 32; e++) {
-                    const uint8_t byte = q[(e % 16) / 4 * 64 + 4 * lane + e % 4];
-                    sum += (e < 16 ? byte & 0xF : byte >> 4) * qa[32 * i + e];
-                }
-                acc += (d * yd) * static_cast<float>(sum) + m * ys;
-            }
-            y[r * ldy + lane] = acc;
-        }
-    }
+    packed_q4_1_format_scalar<U4Q8Rows>(k, tile, a, nr, y, ldy);
 }
 
 }  // namespace lmx::kernels
