@@ -43,5 +43,11 @@ inline uint16_t fp32_to_fp16(float f) {
 }
 
 inline float bf16_to_fp32(uint16_t h) { return fp32_from_bits(static_cast<uint32_t>(h) << 16); }
+// Rounded to nearest even, as vcvtneps2bf16 does; a NaN stays a (quiet) NaN.
+inline uint16_t fp32_to_bf16(float f) {
+    const uint32_t w = fp32_to_bits(f);
+    if ((w & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((w >> 16) | 0x40u);
+    return static_cast<uint16_t>((w + 0x7FFFu + ((w >> 16) & 1u)) >> 16);
+}
 
 }  // namespace lmx

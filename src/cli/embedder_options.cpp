@@ -11,6 +11,7 @@ void add_embedder_options(CLI::App& cmd, EmbedderArgs& a) {
     cmd.add_option("-t,--threads", a.threads, "threads (default: all)");
     cmd.add_option("--batch-tokens", a.batch_tokens, "tokens per forward pass (whole texts; at least --max-length)")
         ->capture_default_str();
+    cmd.add_flag("--f32", a.f32, "multiply in f32 even where the CPU has bf16 products (slower; vectors within 1e-4 cosine either way)");
 }
 
 std::unique_ptr<Embedder> load_embedder(const EmbedderArgs& a) {
@@ -20,6 +21,7 @@ std::unique_ptr<Embedder> load_embedder(const EmbedderArgs& a) {
     o.max_length = a.max_length;
     o.n_threads = a.threads;
     o.batch_tokens = a.batch_tokens;
+    o.f32 = a.f32;
     return std::make_unique<Embedder>(embedding_model_dir(a.model), o);
 }
 

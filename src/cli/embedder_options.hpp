@@ -16,6 +16,7 @@ struct EmbedderArgs {
     int max_length = 0;
     int threads = 0;
     int64_t batch_tokens = 4096;
+    bool f32 = false;
 };
 
 void add_embedder_options(CLI::App& cmd, EmbedderArgs& a);

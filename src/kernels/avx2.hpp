@@ -35,6 +35,8 @@ void swiglu(int64_t n, const float* gate, const float* up, float* y);
 
 // avx2_matmul.cpp
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);
+void gemm_f32_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels, int64_t cols,
+                     float* y, int64_t ldy, const float* bias, bool gelu);
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 
 }  // namespace lmx::kernels::avx2

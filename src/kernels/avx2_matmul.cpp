@@ -112,6 +112,37 @@ void dot_u4_rows(int64_t k, int64_t block_size, const uint8_t* q, const float* s
     }
 }
 
+// An R-row tile of y over one panel (two vectors; columns from `cols` on are neither read
+// nor written), k range [k0, k1): 2R accumulators, 6 rows using 12 of the 16 registers.
+template <int R>
+void panel_tile(int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* w, float* y, int64_t ldy, int64_t cols,
+                const float* bias, bool gelu) {
+    const auto mask = [&](int v) {
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(cols - 8 * v)), lane);
+    };
+    const __m256i m[2] = {mask(0), mask(1)};
+    __m256 acc[R][2];
+    for (int r = 0; r < R; r++)
+        for (int v = 0; v < 2; v++) acc[r][v] = k0 == 0 ? _mm256_setzero_ps() : _mm256_maskload_ps(y + r * ldy + 8 * v, m[v]);
+    for (int64_t i = k0; i < k1; i++) {
+        const __m256 b0 = _mm256_loadu_ps(w + i * kF32Panel), b1 = _mm256_loadu_ps(w + i * kF32Panel + 8);
+        for (int r = 0; r < R; r++) {
+            const __m256 ar = _mm256_broadcast_ss(a + r * lda + i);
+            acc[r][0] = _mm256_fmadd_ps(ar, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(ar, b1, acc[r][1]);
+        }
+    }
+    for (int v = 0; v < 2; v++) {
+        const __m256 bv = k1 == k && bias ? _mm256_maskload_ps(bias + 8 * v, m[v]) : _mm256_setzero_ps();
+        for (int r = 0; r < R; r++) {
+            if (k1 == k) acc[r][v] = _mm256_add_ps(acc[r][v], bv);
+            if (k1 == k && gelu) acc[r][v] = gelu_ps(acc[r][v]);
+            _mm256_maskstore_ps(y + r * ldy + 8 * v, m[v], acc[r][v]);
+        }
+    }
+}
+
 }  // namespace
 
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1) {
@@ -130,6 +161,18 @@ void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const
                                                w.zp ? w.zp + c * w.zp_stride : nullptr, a, row);
         });
         for (int r = 0; r < nr; r++) out[r * nw + c] = row[r];
+    }
+}
+
+// One panel at a time, every row of a over it.
+void gemm_f32_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels, int64_t cols,
+                     float* y, int64_t ldy, const float* bias, bool gelu) {
+    for (int64_t c = 0; c < cols; c += kF32Panel) {
+        const float* w = panels + c * k;
+        const float* b = bias ? bias + c : nullptr;
+        int64_t r = 0;
+        for (; r + 6 <= m; r += 6) panel_tile<6>(k, k0, k1, a + r * lda, lda, w, y + r * ldy + c, ldy, cols - c, b, gelu);
+        for (; r < m; r++) panel_tile<1>(k, k0, k1, a + r * lda, lda, w, y + r * ldy + c, ldy, cols - c, b, gelu);
     }
 }
 

@@ -15,6 +15,7 @@ void add_avx2_kernels(Table& t) {
     t.exp_det = avx2::exp_det;  // exact: the deterministic tables keep it and attend_det_f16
     t.attend_det_f16 = avx2::attend_det_f16;
     t.rows_times_matrix_f32 = avx2::rows_times_matrix_f32;
+    t.gemm_f32_panels = avx2::gemm_f32_panels;
     t.dot_u4_f32 = avx2::dot_u4_f32;
 
     t.weight[static_cast<int>(DType::F32)].vec_dot = avx2::vec_dot_f32;

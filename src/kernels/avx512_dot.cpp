@@ -19,6 +19,8 @@ void exp_det(int64_t n, const float* x, float* y);  // avx512_deterministic.cpp,
 void attend_det_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
                     float scale, float* scores, float* out);
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);  // avx512_matmul.cpp
+void gemm_f32_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels, int64_t cols,
+                     float* y, int64_t ldy, const float* bias, bool gelu);  // avx512_matmul.cpp
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 void dot_u4_q8(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out);  // avx512_u4_q8.cpp
 void add_k_quant_kernels(Table& t);  // avx512_dot_k.cpp: Q4_K and Q6_K
@@ -195,6 +197,7 @@ void add_avx512_kernels(Table& t) {
     t.exp_det = avx512::exp_det;
     t.attend_det_f16 = avx512::attend_det_f16;
     t.rows_times_matrix_f32 = avx512::rows_times_matrix_f32;
+    t.gemm_f32_panels = avx512::gemm_f32_panels;
     t.dot_u4_f32 = avx512::dot_u4_f32;
     t.dot_u4_q8 = avx512::dot_u4_q8;
     t.weight[static_cast<int>(DType::Q4_1)].vec_dot = vec_dot_of<avx512::Q4_1>;

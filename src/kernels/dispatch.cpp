@@ -44,6 +44,7 @@ static Table build(Isa isa) {
 #if LMX_KERNELS_X86
     if (isa == Isa::avx2 || isa == Isa::avx512) add_avx2_kernels(t);
     if (isa == Isa::avx512) add_avx512_kernels(t);
+    if (isa == Isa::avx512 && cpu_features().avx512bf16) add_avx512_bf16_kernels(t);
 #endif
 #if LMX_KERNELS_WASM
     if (isa == Isa::wasm_simd128) add_wasm_kernels(t);
@@ -62,6 +63,8 @@ static Table build_deterministic(Isa isa) {
     for (int i = 0; i < kMaxDType; i++) t.weight[i] = scalar.weight[i];
     t.attend_f16 = nullptr;
     t.rows_times_matrix_f32 = scalar.rows_times_matrix_f32;  // SIMD sums in another order
+    t.gemm_f32_panels = scalar.gemm_f32_panels;
+    t.gemm_bf16_panels = nullptr;  // rounds to bf16: not the f32 bits
     t.dot_u4_f32 = scalar.dot_u4_f32;
     t.dot_u4_q8 = scalar.dot_u4_q8;
 #if LMX_KERNELS_X86

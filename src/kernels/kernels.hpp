@@ -2,6 +2,7 @@
 // Kernel dispatch: a portable scalar table (the reference every other ISA is tested
 // against), overridden per ISA after runtime detection. Each ISA lives in its own
 // translation unit compiled with its own flags.
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
@@ -110,6 +111,39 @@ void rows_times_matrix_blocked(int64_t m, int64_t k, int64_t c0, int64_t c1, con
                 });
     }
 }
+// f32 weights packed for a GEMM: a [k, n] matrix as panels of kF32Panel columns, panel p
+// holding its k rows of kF32Panel contiguous floats (columns past n zero), so a kernel's
+// tile reads its weights as one contiguous stream. pack_f32_panels takes the [n, k] layout
+// of PyTorch's Linear weight and ONNX's transposed-B MatMul; transposed = false takes [k, n].
+constexpr int64_t kF32Panel = 16;
+// The exact GELU, x · Φ(x) with the erf, as BERT and torch's nn.GELU() compute it.
+inline float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752440f)); }
+inline int64_t f32_panels(int64_t n) { return (n + kF32Panel - 1) / kF32Panel; }
+void pack_f32_panels(const float* w, int64_t n, int64_t k, bool transposed, float* panels);
+// Rows [0, m) of y (stride ldy), columns [0, cols) of the panels at `panels` (k rows each):
+// y[r·ldy + c] = (k0 == 0 ? 0 : y[r·ldy + c]) + Σ_{k0 <= i < k1} a[r·lda + i] · w[i, c], i
+// ascending (SIMD: fused multiply-adds; scalar: multiply, then add), so an element's bits
+// depend neither on m nor on how k is split into ranges. When k1 == k: then + bias[c]
+// (bias may be nullptr), then GELU (erf) when `gelu`: gelu_erf's value, SIMD within a few ulp.
+using GemmF32PanelsFn = void (*)(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels,
+                                 int64_t cols, float* y, int64_t ldy, const float* bias, bool gelu);
+
+// The same product in bf16 where the CPU multiplies it natively (AVX-512 BF16's
+// vdpbf16ps: twice the f32 rate): a's rows and the weights rounded to bf16 (nearest even),
+// products exact in f32, sums in f32. k is counted in pairs of values: k2 = ceil(k / 2),
+// pair i of a row one uint32 holding value 2i in its low half and 2i + 1 in its high half
+// (0 past k), to_bf16_pairs's layout; pack_bf16_panels turns pack_f32_panels's panels
+// into panels of k2 rows of kF32Panel such pairs. Each pair adds its odd product, then its
+// even one (Intel's order), k ascending, so again no element depends on m or on the split
+// of [0, k2) into [k0, k1); bias and GELU as gemm_f32_panels. Only tables whose CPU has the
+// instruction have this entry; gemm_bf16_panels_scalar is its reference.
+void pack_bf16_panels(const float* f32, int64_t n, int64_t k, uint32_t* panels);
+using ToBf16PairsFn = void (*)(int64_t k, const float* x, uint32_t* pairs);
+using GemmBf16PanelsFn = void (*)(int64_t m, int64_t k2, int64_t k0, int64_t k1, const uint32_t* a, int64_t lda, const uint32_t* panels,
+                                  int64_t cols, float* y, int64_t ldy, const float* bias, bool gelu);
+void gemm_bf16_panels_scalar(int64_t m, int64_t k2, int64_t k0, int64_t k1, const uint32_t* a, int64_t lda, const uint32_t* panels,
+                             int64_t cols, float* y, int64_t ldy, const float* bias, bool gelu);
+
 // onnxruntime's MatMulNBits 4-bit weights: a weight row of k values as blocks of
 // block_size (a power of 2 >= 16; the last block may be partial, its bytes padded), two
 // values a byte, low nibble first; block j is (q - z_j) · scales[j] with z_j nibble j of zp
@@ -160,6 +194,9 @@ struct Table {
     SwigluFn swiglu = nullptr;
     ExpRowFn exp_det = nullptr;  // deterministic exp, every table
     RowsTimesMatrixF32Fn rows_times_matrix_f32 = nullptr;
+    GemmF32PanelsFn gemm_f32_panels = nullptr;
+    GemmBf16PanelsFn gemm_bf16_panels = nullptr;  // nullptr: no native bf16 products (and deterministic tables)
+    ToBf16PairsFn to_bf16_pairs = nullptr;
     DotU4F32Fn dot_u4_f32 = nullptr;
     QuantizeU4Q8Fn quantize_u4_q8 = nullptr;
     DotU4Q8Fn dot_u4_q8 = nullptr;

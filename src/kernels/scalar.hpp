@@ -43,6 +43,9 @@ void swiglu(int64_t n, const float* gate, const float* up, float* y);  // scalar
 
 // scalar_matmul.cpp: the f32 matrix product and the MatMulNBits 4-bit dots (kernels.hpp).
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);
+void to_bf16_pairs(int64_t k, const float* x, uint32_t* pairs);
+void gemm_f32_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels, int64_t cols,
+                     float* y, int64_t ldy, const float* bias, bool gelu);
 void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const float* const* a, int nr, float* out);
 void quantize_u4_q8(const float* x, void* y, int64_t k, int64_t group);
 void dot_u4_q8(int64_t k, int64_t block_size, const U4Weights& w, int64_t nw, const void* const* a, int nr, float* out);

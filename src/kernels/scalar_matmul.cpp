@@ -1,10 +1,12 @@
-// Scalar references of the ONNX matrix products (kernels.hpp): the f32 row × matrix
-// product and the MatMulNBits 4-bit dots. They compute exactly what the ONNX ops did
-// before these kernels existed, so the deterministic tables keep those bits.
+// Scalar references of the matrix products (kernels.hpp): the f32 row × matrix product and
+// the MatMulNBits 4-bit dots, which compute exactly what the ONNX ops did before these
+// kernels existed (so the deterministic tables keep those bits), and the GEMMs over
+// packed panels, f32 and bf16.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "base/fp16.hpp"
 #include "kernels/scalar.hpp"
 
 namespace lmx::kernels {
@@ -19,6 +21,74 @@ void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, cons
             const float ai = ar[i];
             const float* bi = b + i * n;
             for (int64_t c = c0; c < c1; c++) yr[c] = yr[c] + ai * bi[c];
+        }
+    }
+}
+
+void pack_f32_panels(const float* w, int64_t n, int64_t k, bool transposed, float* panels) {
+    for (int64_t p = 0; p < f32_panels(n); p++)
+        for (int64_t i = 0; i < k; i++)
+            for (int64_t c = 0; c < kF32Panel; c++) {
+                const int64_t col = p * kF32Panel + c;
+                panels[(p * k + i) * kF32Panel + c] = col >= n ? 0.0f : transposed ? w[col * k + i] : w[i * n + col];
+            }
+}
+
+void gemm_f32_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels, int64_t cols,
+                     float* y, int64_t ldy, const float* bias, bool gelu) {
+    for (int64_t r = 0; r < m; r++) {
+        const float* ar = a + r * lda;
+        float* yr = y + r * ldy;
+        for (int64_t c = 0; c < cols; c++) {
+            const float* wc = panels + c / kF32Panel * k * kF32Panel + c % kF32Panel;
+            float acc = k0 == 0 ? 0.0f : yr[c];
+            for (int64_t i = k0; i < k1; i++) acc = acc + ar[i] * wc[i * kF32Panel];
+            if (k1 == k) {
+                if (bias) acc = acc + bias[c];
+                if (gelu) acc = gelu_erf(acc);
+            }
+            yr[c] = acc;
+        }
+    }
+}
+
+void pack_bf16_panels(const float* f32, int64_t n, int64_t k, uint32_t* panels) {
+    const int64_t k2 = (k + 1) / 2;
+    for (int64_t p = 0; p < f32_panels(n); p++)
+        for (int64_t i = 0; i < k2; i++)
+            for (int64_t c = 0; c < kF32Panel; c++) {
+                const float* col = f32 + p * k * kF32Panel + c;
+                const uint32_t lo = fp32_to_bf16(col[2 * i * kF32Panel]);
+                const uint32_t hi = 2 * i + 1 < k ? fp32_to_bf16(col[(2 * i + 1) * kF32Panel]) : 0;
+                panels[(p * k2 + i) * kF32Panel + c] = lo | hi << 16;
+            }
+}
+
+void to_bf16_pairs(int64_t k, const float* x, uint32_t* pairs) {
+    for (int64_t i = 0; i < k; i += 2)
+        pairs[i / 2] = fp32_to_bf16(x[i]) | (i + 1 < k ? uint32_t{fp32_to_bf16(x[i + 1])} << 16 : 0u);
+}
+
+void gemm_bf16_panels_scalar(int64_t m, int64_t k2, int64_t k0, int64_t k1, const uint32_t* a, int64_t lda, const uint32_t* panels,
+                             int64_t cols, float* y, int64_t ldy, const float* bias, bool gelu) {
+    const auto lo = [](uint32_t pair) { return bf16_to_fp32(static_cast<uint16_t>(pair)); };
+    const auto hi = [](uint32_t pair) { return bf16_to_fp32(static_cast<uint16_t>(pair >> 16)); };
+    for (int64_t r = 0; r < m; r++) {
+        const uint32_t* ar = a + r * lda;
+        float* yr = y + r * ldy;
+        for (int64_t c = 0; c < cols; c++) {
+            const uint32_t* wc = panels + c / kF32Panel * k2 * kF32Panel + c % kF32Panel;
+            float acc = k0 == 0 ? 0.0f : yr[c];
+            for (int64_t i = k0; i < k1; i++) {
+                const uint32_t w = wc[i * kF32Panel];
+                acc = acc + hi(ar[i]) * hi(w);
+                acc = acc + lo(ar[i]) * lo(w);
+            }
+            if (k1 == k2) {
+                if (bias) acc = acc + bias[c];
+                if (gelu) acc = gelu_erf(acc);
+            }
+            yr[c] = acc;
         }
     }
 }

@@ -21,6 +21,8 @@ void add_scalar_kernels(Table& t) {
     t.swiglu = swiglu;
     t.exp_det = exp_det;
     t.rows_times_matrix_f32 = rows_times_matrix_f32;
+    t.gemm_f32_panels = gemm_f32_panels;
+    t.to_bf16_pairs = to_bf16_pairs;
     t.dot_u4_f32 = dot_u4_f32;
     t.quantize_u4_q8 = quantize_u4_q8;
     t.dot_u4_q8 = dot_u4_q8;

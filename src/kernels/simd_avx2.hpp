@@ -42,6 +42,27 @@ inline __m256 exp_ps(__m256 x) {
     return _mm256_and_ps(_mm256_mul_ps(p, _mm256_castsi256_ps(two_n)), keep);
 }
 
+// The constants of gelu_ps (Abramowitz & Stegun 7.1.26's erfc), shared with AVX-512's.
+namespace gelu_as {
+constexpr float kInvSqrt2 = 0.70710678118654752440f, kP = 0.3275911f;
+constexpr float kA1 = 0.254829592f, kA2 = -0.284496736f, kA3 = 1.421413741f, kA4 = -1.453152027f, kA5 = 1.061405429f;
+}  // namespace gelu_as
+
+// GELU, x · Φ(x), as avx512::gelu_ps computes it (see there).
+inline __m256 gelu_ps(__m256 x) {
+    using namespace gelu_as;
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 z = _mm256_mul_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), _mm256_set1_ps(kInvSqrt2));
+    const __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(kP), z, one));
+    __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(kA5), t, _mm256_set1_ps(kA4));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kA3));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kA2));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(kA1));
+    const __m256 half_erfc = _mm256_mul_ps(_mm256_mul_ps(p, t), _mm256_mul_ps(_mm256_set1_ps(0.5f), exp_ps(_mm256_mul_ps(z, _mm256_sub_ps(_mm256_setzero_ps(), z)))));
+    const __m256 pos = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GE_OQ);
+    return _mm256_mul_ps(x, _mm256_blendv_ps(half_erfc, _mm256_sub_ps(one, half_erfc), pos));
+}
+
 inline int hsum_i32(__m256i v) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));

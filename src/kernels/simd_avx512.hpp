@@ -39,4 +39,20 @@ inline __m512 exp_ps(__m512 x) {
     return _mm512_maskz_mov_ps(keep, _mm512_scalef_ps(p, n));
 }
 
+// GELU, x · Φ(x): Φ from erfc by Abramowitz & Stegun 7.1.26 (erf within 1.5e-7), 1 − ½erfc
+// for x ≥ 0, ½erfc below, so negative inputs lose nothing more to cancellation.
+inline __m512 gelu_ps(__m512 x) {
+    using namespace avx2::gelu_as;
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(kInvSqrt2));
+    const __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(_mm512_set1_ps(kP), z, one));
+    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(kA5), t, _mm512_set1_ps(kA4));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kA3));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kA2));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(kA1));
+    const __m512 half_erfc = _mm512_mul_ps(_mm512_mul_ps(p, t), _mm512_mul_ps(_mm512_set1_ps(0.5f), exp_ps(_mm512_mul_ps(z, _mm512_sub_ps(_mm512_setzero_ps(), z)))));
+    const __mmask16 pos = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GE_OQ);
+    return _mm512_mul_ps(x, _mm512_mask_sub_ps(half_erfc, pos, one, half_erfc));
+}
+
 }  // namespace lmx::kernels::avx512

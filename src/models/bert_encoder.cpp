@@ -7,8 +7,8 @@
 #include "base/error.hpp"
 #include "base/fp16.hpp"
 #include "models/bert_encoder.hpp"
-#include "ops/nd/binary.hpp"
-#include "ops/nd/matmul_nd.hpp"
+#include "kernels/kernels.hpp"
+#include "ops/ops.hpp"
 #include "tensor/dequantize.hpp"
 
 namespace lmx::models {
@@ -19,7 +19,7 @@ namespace {
 
 class BertBuilder {
 public:
-    BertBuilder(const safetensors::File& f, EncoderGraph& out) : f_(f), out_(out), g_(out.graph), c_(out.config) {
+    BertBuilder(const safetensors::File& f, EncoderGraph& out, bool bf16) : f_(f), out_(out), g_(out.graph), c_(out.config), bf16_(bf16) {
         // Checkpoints saved from BertForXxx prefix the encoder's names with "bert."
         if (!f_.tensor("embeddings.word_embeddings.weight") && f_.tensor("bert.embeddings.word_embeddings.weight"))
             prefix_ = "bert.";
@@ -33,7 +33,6 @@ public:
         const ValueId starts = g_.add_input("seq_starts", DType::I32, {graph::kOutputs});
 
         const auto embed = ops::embed(), add = ops::add(), mm = ops::matmul(), ln = ops::layer_norm(c_.layer_norm_eps);
-        const auto mm_kn = ops::nd::matmul(), add_bias = ops::nd::binary(ops::nd::BinaryKind::add);
         ValueId x = g_.add(embed, {table("embeddings.word_embeddings.weight", c_.n_vocab), tokens}, "word_embd");
         x = g_.add(add, {x, g_.add(embed, {table("embeddings.position_embeddings.weight", c_.n_positions), positions}, "pos_embd")},
                    "embd_pos");
@@ -50,12 +49,20 @@ public:
             std::string p = "l";
             p += std::to_string(il);
             p += '.';
-            auto dense = [&](ValueId h, const std::string& name, int64_t n, int64_t k) {
+            auto dense = [&](ValueId h, const std::string& name, int64_t n, int64_t k, bool gelu = false) {
                 const safetensors::TensorInfo& t = find(w + name + ".weight", {n, k});
                 const ValueId bias = vec(w + name + ".bias", n);
-                if (keeps_half(t)) return g_.add(mm, {h, g_.add_constant(t.name, t.lmx_dtype(), {n, k}, t.data), bias}, p + name);
-                const ValueId y = g_.add(mm_kn, {h, transposed(t, n, k)}, p + name + ".product");
-                return g_.add(add_bias, {y, bias}, p + name);
+                if (!keeps_half(t)) {
+                    const ValueId w32 = panels(t, n, k);
+                    std::shared_ptr<std::vector<uint32_t>> w16;
+                    if (bf16_) {
+                        w16 = std::make_shared<std::vector<uint32_t>>(static_cast<size_t>(kernels::f32_panels(n) * ((k + 1) / 2) * kernels::kF32Panel));
+                        kernels::pack_bf16_panels(static_cast<const float*>(g_.value(w32).data), n, k, w16->data());
+                    }
+                    return g_.add(ops::dense(n, gelu, std::move(w16)), {h, w32, bias}, p + name);
+                }
+                const ValueId y = g_.add(mm, {h, g_.add_constant(t.name, t.lmx_dtype(), {n, k}, t.data), bias}, p + name);
+                return gelu ? g_.add(ops::gelu(), {y}, p + name + ".gelu") : y;
             };
             ValueId q = dense(x, "attention.self.query", d, d);
             ValueId k = dense(x, "attention.self.key", d, d);
@@ -65,8 +72,7 @@ public:
             x = g_.add(add, {x, a}, p + "attn_residual");
             x = g_.add(ln, {x, vec(w + "attention.output.LayerNorm.weight", d), vec(w + "attention.output.LayerNorm.bias", d)},
                        p + "attn_norm");
-            ValueId h = dense(x, "intermediate.dense", c_.n_ff, d);
-            h = g_.add(ops::gelu(), {h}, p + "gelu");
+            ValueId h = dense(x, "intermediate.dense", c_.n_ff, d, true);
             h = dense(h, "output.dense", d, c_.n_ff);
             x = g_.add(add, {x, h}, p + "ffn_residual");
             x = g_.add(ln, {x, vec(w + "output.LayerNorm.weight", d), vec(w + "output.LayerNorm.bias", d)}, p + "ffn_norm");
@@ -115,35 +121,35 @@ private:
         return constant(find(name, {rows, c_.n_embd}), {rows, c_.n_embd});
     }
     // F16 / BF16 matrices stay in the file when aligned ([n, k]: matmul has kernels for
-    // them). The rest become f32 [k, n] copies for the blocked row-times-matrix kernel
-    // (kernels.hpp), which sums every element in the same order whatever the row count,
-    // so batching still never changes a vector.
+    // them). The rest become f32 panels for the dense op's GEMM (kernels.hpp), which sums
+    // every element in the same order whatever the row count, so batching still never
+    // changes a vector.
     static bool keeps_half(const safetensors::TensorInfo& t) {
         const DType dt = t.lmx_dtype();
         return (dt == DType::F16 || dt == DType::BF16) && reinterpret_cast<uintptr_t>(t.data) % 2 == 0;
     }
-    ValueId transposed(const safetensors::TensorInfo& t, int64_t n, int64_t k) {
-        const float* w = as_f32(t);
-        std::vector<float>& wt = out_.owned.emplace_back(static_cast<size_t>(n * k));
-        for (int64_t j = 0; j < n; j++)
-            for (int64_t i = 0; i < k; i++) wt[static_cast<size_t>(i * n + j)] = w[j * k + i];
-        return g_.add_constant(t.name, DType::F32, {k, n}, wt.data());
+    ValueId panels(const safetensors::TensorInfo& t, int64_t n, int64_t k) {
+        const int64_t np = kernels::f32_panels(n);
+        std::vector<float>& packed = out_.owned.emplace_back(static_cast<size_t>(np * k * kernels::kF32Panel));
+        kernels::pack_f32_panels(as_f32(t), n, k, true, packed.data());
+        return g_.add_constant(t.name, DType::F32, {np, k, kernels::kF32Panel}, packed.data());
     }
 
     const safetensors::File& f_;
     EncoderGraph& out_;
     graph::Graph& g_;
     const EncoderConfig& c_;
+    bool bf16_;
     std::string prefix_;
 };
 
 }  // namespace
 
 std::unique_ptr<EncoderGraph> build_bert_encoder(const safetensors::File& weights, const EncoderConfig& config,
-                                                 ops::Pooling pooling, bool normalize) {
+                                                 ops::Pooling pooling, bool normalize, bool bf16) {
     auto out = std::make_unique<EncoderGraph>();
     out->config = config;
-    BertBuilder(weights, *out).build(pooling, normalize);
+    BertBuilder(weights, *out, bf16).build(pooling, normalize);
     return out;
 }
 

@@ -34,7 +34,8 @@ struct EncoderGraph {
 };
 
 // Weights by HF BertModel names, with or without a "bert." prefix.
+// bf16: also pack the dense layers' f32 weights as bf16 (ops::dense); 2 bytes a weight more.
 std::unique_ptr<EncoderGraph> build_bert_encoder(const safetensors::File& weights, const EncoderConfig& config,
-                                                 ops::Pooling pooling, bool normalize);
+                                                 ops::Pooling pooling, bool normalize, bool bf16);
 
 }  // namespace lmx::models

@@ -27,41 +27,43 @@ public:
         return {{DType::F32, in[0]->dims}};
     }
 
+    // One work item per (sequence, head), as three dense products: the head's queries
+    // times its keys transposed (all scores at once), a softmax per row, the
+    // probabilities times the values, written into the head's columns of y. The products
+    // run on the table's blocked f32 kernel, which reads b's rows contiguously, hence the
+    // keys transposed into scratch first.
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
         const int64_t n_tok = in[0].dims[0], hd = p_.head_dim, d = in[0].dims[1];
         const SequenceRanges seqs(in[3], n_tok);
-        const auto dot = ctx.kernels.weight[static_cast<int>(DType::F32)].vec_dot;
+        const kernels::Table& kt = ctx.kernels;
         const float *q = in[0].as<float>(), *k = in[1].as<float>(), *v = in[2].as<float>();
         float* y = out[0].as<float>();
-        // One work item per (query token, head): the longest sequence bounds the scores row.
-        int64_t max_len = 0;
-        for (int64_t s = 0; s < seqs.n_seq; s++) max_len = std::max(max_len, seqs.end(s) - seqs.begin(s));
-        std::vector<int32_t> seq_of(static_cast<size_t>(n_tok));
-        for (int64_t s = 0; s < seqs.n_seq; s++)
-            for (int64_t t = seqs.begin(s); t < seqs.end(s); t++) seq_of[static_cast<size_t>(t)] = static_cast<int32_t>(s);
-        parallel_for(ctx, n_tok * p_.n_heads, [&](int64_t b, int64_t e) {
-            std::vector<float> scores(static_cast<size_t>(max_len));
-            for (int64_t item = b; item < e; item++) {
-                const int64_t t = item / p_.n_heads, h = item % p_.n_heads;
-                const int32_t s = seq_of[static_cast<size_t>(t)];
-                const int64_t lo = seqs.begin(s), len = seqs.end(s) - lo;
-                const float* qt = q + t * d + h * hd;
-                float mx = -INFINITY;
-                for (int64_t j = 0; j < len; j++) {
-                    scores[static_cast<size_t>(j)] = dot(hd, k + (lo + j) * d + h * hd, qt) * p_.scale;
-                    mx = std::max(mx, scores[static_cast<size_t>(j)]);
+        parallel_for_dynamic(ctx, seqs.n_seq * p_.n_heads, [&](int64_t item, int64_t) {
+            const int64_t s = item / p_.n_heads, col = item % p_.n_heads * hd;
+            const int64_t lo = seqs.begin(s), len = seqs.end(s) - lo;
+            thread_local std::vector<float> scratch;
+            scratch.resize(static_cast<size_t>(2 * len * hd + len * len));
+            float* qh = scratch.data();
+            float* keys_t = qh + len * hd;
+            float* probs = keys_t + len * hd;
+            for (int64_t j = 0; j < len; j++)
+                for (int64_t i = 0; i < hd; i++) {
+                    qh[j * hd + i] = q[(lo + j) * d + col + i];
+                    keys_t[i * len + j] = k[(lo + j) * d + col + i];
                 }
+            kt.rows_times_matrix_f32(len, hd, len, qh, keys_t, probs, 0, len);
+            for (int64_t j = 0; j < len; j++) {
+                float* row = probs + j * len;
+                const float mx = *std::max_element(row, row + len);
+                for (int64_t i = 0; i < len; i++) row[i] = (row[i] - mx) * p_.scale;
+                kt.exp_det(len, row, row);
                 float sum = 0;
-                for (int64_t j = 0; j < len; j++) sum += scores[static_cast<size_t>(j)] = std::exp(scores[static_cast<size_t>(j)] - mx);
-                float* yt = y + t * d + h * hd;
-                std::fill(yt, yt + hd, 0.0f);
-                for (int64_t j = 0; j < len; j++) {
-                    const float p = scores[static_cast<size_t>(j)] / sum;
-                    const float* vj = v + (lo + j) * d + h * hd;
-                    for (int64_t i = 0; i < hd; i++) yt[i] += p * vj[i];
-                }
+                for (int64_t i = 0; i < len; i++) sum += row[i];
+                const float inv = 1.0f / sum;
+                for (int64_t i = 0; i < len; i++) row[i] *= inv;
             }
-        }, 8);
+            kt.rows_times_matrix_f32(len, len, d, probs, v + lo * d, y + lo * d, col, col + hd);
+        });
     }
 
 private:

@@ -2,6 +2,7 @@
 // The operators the model builders compose. Each factory returns an immutable op;
 // shapes are row-major with the contiguous dim last (see graph/ir.hpp).
 #include <memory>
+#include <vector>
 
 #include "graph/ir.hpp"
 
@@ -77,6 +78,13 @@ float gelu_ggml(float x, bool deterministic = false);  // deterministic: det_tan
 OpPtr layer_norm(float eps);
 // gelu(x f32) -> x * Φ(x), the exact (erf) GELU BERT uses.
 OpPtr gelu();
+
+// dense(x f32 [..., K], w f32 [ceil(N / 16), K, 16] (kernels::pack_f32_panels)[, bias f32 [N]])
+// -> f32 [..., N] = x · w (+ bias), then the exact GELU when `gelu`: one pass of the
+// blocked GEMM over weights packed at load. Given w's bf16 panels too
+// (kernels::pack_bf16_panels), it multiplies in bf16 where the kernel table has native
+// bf16 products (not in deterministic mode).
+OpPtr dense(int64_t n, bool gelu, std::shared_ptr<const std::vector<uint32_t>> bf16 = nullptr);
 
 struct EncoderAttentionParams {
     int n_heads = 0;

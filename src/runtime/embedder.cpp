@@ -123,7 +123,7 @@ Embedder::Embedder(const std::string& dir_path, const EmbedderOptions& opts)
     n_suffix_ = full.size() - n_prefix_ - plain.size();
     if (static_cast<size_t>(max_length_) <= n_prefix_ + n_suffix_) fail("max length ", max_length_, " leaves no room for text");
 
-    graph_ = models::build_bert_encoder(weights_, config, pooling_, normalize_);
+    graph_ = models::build_bert_encoder(weights_, config, pooling_, normalize_, !opts.f32 && kernels::best_table().gemm_bf16_panels);
     executor_ = std::make_unique<graph::Executor>(graph_->graph);
 
     std::string name = fs::weakly_canonical(dir).filename().string();

@@ -25,6 +25,7 @@ struct EmbedderOptions {
     int max_length = 0;                   // tokens per text, specials included; 0: the model's
     int n_threads = 0;                    // 0: all hardware threads
     int64_t batch_tokens = 4096;          // tokens per forward pass (texts are never split)
+    bool f32 = false;  // multiply in f32 even where the CPU has native bf16 products (see ops::dense)
 };
 
 // The pooling mode a name selects ("mean", "cls", "last"); throws naming the choices.

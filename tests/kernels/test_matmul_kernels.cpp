@@ -122,6 +122,143 @@ TEST(MatmulKernels, RowsTimesMatrixMatchesScalar) {
     }
 }
 
+// The dense layers' GEMM over packed panels: rows around the 12-row tiles, k around the
+// op's 128-value ranges (and 0), n around the 16-column panels and their pairs; y's rows
+// wider than n (ldy) and a's wider than k (lda), with bias and GELU.
+TEST(MatmulKernels, GemmF32PanelsMatchesScalar) {
+    struct Case {
+        int64_t m, k, n;
+        bool bias, gelu;
+    };
+    constexpr Case kCases[] = {{1, 1, 1, false, false}, {5, 7, 15, true, false}, {12, 128, 16, false, true}, {13, 129, 17, true, true},
+                               {25, 300, 33, true, true}, {30, 384, 100, false, false}, {3, 0, 40, true, true}, {24, 64, 64, true, false}};
+    const Table& scalar = table(Isa::scalar);
+    std::mt19937 rng(13);
+    for (const Case& c : kCases) {
+        const int64_t lda = c.k + 3, ldy = c.n + 5;
+        const std::vector<float> a = test::random_floats(c.m * lda, rng), w_nk = test::random_floats(c.n * c.k, rng);
+        const std::vector<float> bias = test::random_floats(c.n, rng);
+        std::vector<float> w_kn(static_cast<size_t>(c.k * c.n));
+        for (int64_t j = 0; j < c.n; j++)
+            for (int64_t i = 0; i < c.k; i++) w_kn[static_cast<size_t>(i * c.n + j)] = w_nk[static_cast<size_t>(j * c.k + i)];
+        std::vector<float> panels(static_cast<size_t>(f32_panels(c.n) * c.k * kF32Panel)), panels_kn(panels.size());
+        pack_f32_panels(w_nk.data(), c.n, c.k, true, panels.data());
+        pack_f32_panels(w_kn.data(), c.n, c.k, false, panels_kn.data());
+        ASSERT_EQ(panels, panels_kn) << "the [n, k] and [k, n] layouts pack alike";
+        // As the dense op calls it: k in ranges of 128; m rows, or only the first.
+        const auto run = [&](const Table& t, int64_t m) {
+            std::vector<float> y(static_cast<size_t>((c.m + 1) * ldy), -1.0f);  // outside the m × n block must stay -1
+            for (int64_t k0 = 0; k0 == 0 || k0 < c.k; k0 += 128)
+                t.gemm_f32_panels(m, c.k, k0, std::min(c.k, k0 + 128), a.data(), lda, panels.data(), c.n, y.data(), ldy,
+                                  c.bias ? bias.data() : nullptr, c.gelu);
+            return y;
+        };
+        const std::vector<float> want = run(scalar, c.m);
+        const std::string what = "m=" + std::to_string(c.m) + " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n);
+        for (Isa isa : available_isas()) {
+            const std::vector<float> got = run(table(isa), c.m), first = run(table(isa), 1);
+            ASSERT_EQ(run(deterministic_table(isa), c.m), want) << "deterministic " << isa_name(isa) << " " << what;
+            for (int64_t r = 0; r <= c.m; r++)
+                for (int64_t j = 0; j < ldy; j++) {
+                    const size_t at = static_cast<size_t>(r * ldy + j);
+                    if (r == c.m || j >= c.n) {
+                        ASSERT_EQ(got[at], -1.0f) << isa_name(isa) << " " << what << " wrote " << r << ", " << j;
+                        continue;
+                    }
+                    double abs_sum = c.bias ? std::fabs(bias[static_cast<size_t>(j)]) : 0;
+                    for (int64_t i = 0; i < c.k; i++) abs_sum += std::fabs(double{a[static_cast<size_t>(r * lda + i)]} * w_kn[static_cast<size_t>(i * c.n + j)]);
+                    // GELU's slope is at most 1.13 and the SIMD erf is within 1.5e-7
+                    ASSERT_NEAR(got[at], want[at], 1.2e-5 * abs_sum + (c.gelu ? 1e-6 * (1 + std::fabs(want[at])) : 0))
+                        << isa_name(isa) << " " << what << " at " << r << ", " << j;
+                    if (r == 0) {
+                        ASSERT_EQ(std::memcmp(&first[at], &got[at], 4), 0) << isa_name(isa) << " " << what << ": the row count changed row 0";
+                    }
+                }
+        }
+    }
+}
+
+// The bf16 GEMM: its scalar reference within bf16 rounding of the f32 product (each
+// weight and value within 2^-9 relative, so a sum within 2^-8 of the sum of absolute
+// products), and every table that multiplies bf16 natively within float rounding of that
+// reference; the conversion of a's rows byte for byte, writing whole pairs only.
+TEST(MatmulKernels, GemmBf16PanelsMatchesScalar) {
+    struct Case {
+        int64_t m, k, n;
+        bool bias, gelu;
+    };
+    constexpr Case kCases[] = {{1, 1, 1, false, false}, {5, 7, 15, true, false}, {12, 256, 16, false, true}, {13, 257, 17, true, true},
+                               {25, 300, 33, true, true}, {30, 384, 100, false, false}, {3, 0, 40, true, true}, {24, 33, 64, true, false}};
+    std::mt19937 rng(14);
+    for (const Case& c : kCases) {
+        const int64_t k2 = (c.k + 1) / 2, lda = k2 + 2, ldy = c.n + 5;
+        const std::vector<float> x = test::random_floats(c.m * c.k, rng), w = test::random_floats(c.n * c.k, rng);
+        const std::vector<float> bias = test::random_floats(c.n, rng);
+        std::vector<float> panels(static_cast<size_t>(f32_panels(c.n) * c.k * kF32Panel));
+        pack_f32_panels(w.data(), c.n, c.k, true, panels.data());
+        std::vector<uint32_t> panels16(static_cast<size_t>(f32_panels(c.n) * k2 * kF32Panel));
+        pack_bf16_panels(panels.data(), c.n, c.k, panels16.data());
+        const std::string what = "m=" + std::to_string(c.m) + " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n);
+        // a's rows as pairs by each table's conversion, the word past each row a sentinel
+        const auto pairs = [&](const Table& t) {
+            std::vector<uint32_t> a(static_cast<size_t>(c.m * lda), 0xDEADBEEFu);
+            for (int64_t r = 0; r < c.m; r++) t.to_bf16_pairs(c.k, x.data() + r * c.k, a.data() + r * lda);
+            return a;
+        };
+        const std::vector<uint32_t> a = pairs(table(Isa::scalar));
+        for (int64_t r = 0; r < c.m; r++) ASSERT_EQ(a[static_cast<size_t>(r * lda + k2)], 0xDEADBEEFu) << what;
+        const auto run = [&](GemmBf16PanelsFn gemm, GemmF32PanelsFn gemm32) {
+            std::vector<float> y(static_cast<size_t>(c.m * ldy), -1.0f);
+            for (int64_t k0 = 0; k0 == 0 || k0 < k2; k0 += 64)
+                gemm ? gemm(c.m, k2, k0, std::min(k2, k0 + 64), a.data(), lda, panels16.data(), c.n, y.data(), ldy, c.bias ? bias.data() : nullptr, c.gelu)
+                     : gemm32(c.m, c.k, 0, c.k, x.data(), c.k, panels.data(), c.n, y.data(), ldy, c.bias ? bias.data() : nullptr, c.gelu);
+            return y;
+        };
+        const std::vector<float> want = run(gemm_bf16_panels_scalar, nullptr), f32 = run(nullptr, table(Isa::scalar).gemm_f32_panels);
+        const auto abs_sum = [&](int64_t r, int64_t j) {
+            double s = c.bias ? std::fabs(bias[static_cast<size_t>(j)]) : 0;
+            for (int64_t i = 0; i < c.k; i++) s += std::fabs(double{x[static_cast<size_t>(r * c.k + i)]} * w[static_cast<size_t>(j * c.k + i)]);
+            return s;
+        };
+        for (int64_t r = 0; r < c.m; r++)
+            for (int64_t j = 0; j < c.n; j++)
+                ASSERT_NEAR(want[static_cast<size_t>(r * ldy + j)], f32[static_cast<size_t>(r * ldy + j)], std::ldexp(abs_sum(r, j), -8) * 1.2)
+                    << "scalar bf16 vs f32, " << what << " at " << r << ", " << j;
+        for (Isa isa : available_isas()) {
+            const Table& t = table(isa);
+            ASSERT_EQ(pairs(t), a) << isa_name(isa) << " to_bf16_pairs, " << what;
+            if (!t.gemm_bf16_panels) continue;
+            const std::vector<float> got = run(t.gemm_bf16_panels, nullptr);
+            for (int64_t r = 0; r < c.m; r++)
+                for (int64_t j = 0; j < ldy; j++) {
+                    const size_t at = static_cast<size_t>(r * ldy + j);
+                    if (j >= c.n) {
+                        ASSERT_EQ(got[at], -1.0f) << isa_name(isa) << " " << what << " wrote " << r << ", " << j;
+                        continue;
+                    }
+                    ASSERT_NEAR(got[at], want[at], 1.2e-5 * abs_sum(r, j) + (c.gelu ? 1e-6 * (1 + std::fabs(want[at])) : 0))
+                        << isa_name(isa) << " " << what << " at " << r << ", " << j;
+                }
+        }
+    }
+}
+
+TEST(MatmulKernels, GeluSimdFollowsTheErfForm) {
+    std::vector<float> x;
+    for (float v = -12.0f; v <= 12.0f; v += 0.01f) x.push_back(v);
+    const std::vector<float> one(1, 1.0f);
+    for (Isa isa : available_isas()) {
+        // gelu(x) as a 1 × 1 product of x with the weight 1
+        std::vector<float> panel(static_cast<size_t>(kF32Panel), 0.0f);
+        panel[0] = 1.0f;
+        for (float v : x) {
+            float y = 0;
+            table(isa).gemm_f32_panels(1, 1, 0, 1, &v, 1, panel.data(), 1, &y, 1, nullptr, true);
+            ASSERT_NEAR(y, gelu_erf(v), 1e-6f * (1 + std::fabs(v))) << isa_name(isa) << " at " << v;
+        }
+    }
+}
+
 TEST(MatmulKernels, DotU4MatchesScalar) {
     const Table& scalar = table(Isa::scalar);
     std::mt19937 rng(12);
