@@ -1,5 +1,8 @@
-// Attention over the fp16 KV cache, 16 lanes (kernels/attend_online.hpp), and SwiGLU.
+// Attention over the fp16 KV cache, 16 lanes (kernels/attend_online.hpp), SwiGLU and the
+// softmax of a row of scores.
 #include "kernels/avx512_intrinsics.hpp"
+
+#include <cmath>
 
 #include "kernels/attend_online.hpp"
 #include "kernels/scalar.hpp"
@@ -36,6 +39,22 @@ void swiglu(int64_t n, const float* gate, const float* up, float* y) {
         _mm512_storeu_ps(y + i, _mm512_mul_ps(silu, _mm512_loadu_ps(up + i)));
     }
     kernels::swiglu(n - i, gate + i, up + i, y + i);
+}
+
+// Sixteen lanes with a masked tail (−inf lanes for the maximum, 0 for the sum).
+void softmax_row(int64_t n, float* x, float scale) {
+    const auto lanes = [&](int64_t i) { return static_cast<__mmask16>(n - i >= 16 ? 0xFFFF : (1u << (n - i)) - 1); };
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < n; i += 16) mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), lanes(i), x + i));
+    const __m512 shift = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), s = _mm512_set1_ps(scale);
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+        const __m512 e = exp_ps(_mm512_mul_ps(s, _mm512_sub_ps(_mm512_maskz_loadu_ps(lanes(i), x + i), shift)));
+        sum = _mm512_add_ps(sum, _mm512_maskz_mov_ps(lanes(i), e));
+        _mm512_mask_storeu_ps(x + i, lanes(i), e);
+    }
+    const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (int64_t i = 0; i < n; i += 16) _mm512_mask_storeu_ps(x + i, lanes(i), _mm512_mul_ps(inv, _mm512_maskz_loadu_ps(lanes(i), x + i)));
 }
 
 }  // namespace lmx::kernels::avx512

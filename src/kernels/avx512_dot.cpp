@@ -15,6 +15,7 @@ namespace lmx::kernels::avx512 {
 void attend_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n, float scale,
                 float* out);
 void swiglu(int64_t n, const float* gate, const float* up, float* y);
+void softmax_row(int64_t n, float* x, float scale);
 void exp_det(int64_t n, const float* x, float* y);  // avx512_deterministic.cpp, exact: every table
 void attend_det_f16(int group, int hd, const float* q, const uint16_t* k, const uint16_t* v, int64_t stride, int64_t n,
                     float scale, float* scores, float* out);
@@ -194,6 +195,7 @@ namespace lmx::kernels {
 void add_avx512_kernels(Table& t) {
     t.attend_f16 = avx512::attend_f16;
     t.swiglu = avx512::swiglu;
+    t.softmax_row = avx512::softmax_row;
     t.exp_det = avx512::exp_det;
     t.attend_det_f16 = avx512::attend_det_f16;
     t.rows_times_matrix_f32 = avx512::rows_times_matrix_f32;

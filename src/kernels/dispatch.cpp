@@ -64,6 +64,7 @@ static Table build_deterministic(Isa isa) {
     t.attend_f16 = nullptr;
     t.rows_times_matrix_f32 = scalar.rows_times_matrix_f32;  // SIMD sums in another order
     t.gemm_f32_panels = scalar.gemm_f32_panels;
+    t.softmax_row = scalar.softmax_row;
     t.gemm_bf16_panels = nullptr;  // rounds to bf16: not the f32 bits
     t.dot_u4_f32 = scalar.dot_u4_f32;
     t.dot_u4_q8 = scalar.dot_u4_q8;

@@ -84,6 +84,8 @@ using AttendDetF16Fn = void (*)(int group, int hd, const float* q, const uint16_
                                 int64_t n, float scale, float* scores, float* out);
 // y[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^-gate[i]) · up[i].
 using SwigluFn = void (*)(int64_t n, const float* gate, const float* up, float* y);
+// In place: x[i] = e^(scale·(x[i] − max x)) / Σ of them, the softmax of a row of scores.
+using SoftmaxRowFn = void (*)(int64_t n, float* x, float scale);
 // y[i] = det_exp(x[i]) (base/det_math.hpp) with its exact bits on every ISA; x == y allowed.
 using ExpRowFn = void (*)(int64_t n, const float* x, float* y);
 
@@ -114,12 +116,12 @@ void rows_times_matrix_blocked(int64_t m, int64_t k, int64_t c0, int64_t c1, con
 // f32 weights packed for a GEMM: a [k, n] matrix as panels of kF32Panel columns, panel p
 // holding its k rows of kF32Panel contiguous floats (columns past n zero), so a kernel's
 // tile reads its weights as one contiguous stream. pack_f32_panels takes the [n, k] layout
-// of PyTorch's Linear weight and ONNX's transposed-B MatMul; transposed = false takes [k, n].
+// of PyTorch's Linear weight (w[c·ld + i]), or with transposed = false [k, n] (w[i·ld + c]).
 constexpr int64_t kF32Panel = 16;
 // The exact GELU, x · Φ(x) with the erf, as BERT and torch's nn.GELU() compute it.
 inline float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752440f)); }
 inline int64_t f32_panels(int64_t n) { return (n + kF32Panel - 1) / kF32Panel; }
-void pack_f32_panels(const float* w, int64_t n, int64_t k, bool transposed, float* panels);
+void pack_f32_panels(const float* w, int64_t ld, int64_t n, int64_t k, bool transposed, float* panels);
 // Rows [0, m) of y (stride ldy), columns [0, cols) of the panels at `panels` (k rows each):
 // y[r·ldy + c] = (k0 == 0 ? 0 : y[r·ldy + c]) + Σ_{k0 <= i < k1} a[r·lda + i] · w[i, c], i
 // ascending (SIMD: fused multiply-adds; scalar: multiply, then add), so an element's bits
@@ -192,6 +194,7 @@ struct Table {
     AttendF16Fn attend_f16 = nullptr;  // nullptr: attend_det_f16 (deterministic tables, WASM)
     AttendDetF16Fn attend_det_f16 = nullptr;  // every table
     SwigluFn swiglu = nullptr;
+    SoftmaxRowFn softmax_row = nullptr;
     ExpRowFn exp_det = nullptr;  // deterministic exp, every table
     RowsTimesMatrixF32Fn rows_times_matrix_f32 = nullptr;
     GemmF32PanelsFn gemm_f32_panels = nullptr;

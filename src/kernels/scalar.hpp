@@ -40,6 +40,7 @@ void attend_det_f16(int group, int hd, const float* q, const uint16_t* k, const 
                     float scale, float* scores, float* out);
 
 void swiglu(int64_t n, const float* gate, const float* up, float* y);  // scalar_activations.cpp
+void softmax_row(int64_t n, float* x, float scale);                    // scalar_activations.cpp
 
 // scalar_matmul.cpp: the f32 matrix product and the MatMulNBits 4-bit dots (kernels.hpp).
 void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, const float* b, float* y, int64_t c0, int64_t c1);

@@ -25,12 +25,12 @@ void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, cons
     }
 }
 
-void pack_f32_panels(const float* w, int64_t n, int64_t k, bool transposed, float* panels) {
+void pack_f32_panels(const float* w, int64_t ld, int64_t n, int64_t k, bool transposed, float* panels) {
     for (int64_t p = 0; p < f32_panels(n); p++)
         for (int64_t i = 0; i < k; i++)
             for (int64_t c = 0; c < kF32Panel; c++) {
                 const int64_t col = p * kF32Panel + c;
-                panels[(p * k + i) * kF32Panel + c] = col >= n ? 0.0f : transposed ? w[col * k + i] : w[i * n + col];
+                panels[(p * k + i) * kF32Panel + c] = col >= n ? 0.0f : transposed ? w[col * ld + i] : w[i * ld + col];
             }
 }
 

@@ -19,6 +19,7 @@ void add_scalar_kernels(Table& t) {
     t.attend_f16 = attend_f16;
     t.attend_det_f16 = attend_det_f16;
     t.swiglu = swiglu;
+    t.softmax_row = softmax_row;
     t.exp_det = exp_det;
     t.rows_times_matrix_f32 = rows_times_matrix_f32;
     t.gemm_f32_panels = gemm_f32_panels;

@@ -131,7 +131,7 @@ private:
     ValueId panels(const safetensors::TensorInfo& t, int64_t n, int64_t k) {
         const int64_t np = kernels::f32_panels(n);
         std::vector<float>& packed = out_.owned.emplace_back(static_cast<size_t>(np * k * kernels::kF32Panel));
-        kernels::pack_f32_panels(as_f32(t), n, k, true, packed.data());
+        kernels::pack_f32_panels(as_f32(t), k, n, k, true, packed.data());
         return g_.add_constant(t.name, DType::F32, {np, k, kernels::kF32Panel}, packed.data());
     }
 

@@ -27,11 +27,10 @@ public:
         return {{DType::F32, in[0]->dims}};
     }
 
-    // One work item per (sequence, head), as three dense products: the head's queries
-    // times its keys transposed (all scores at once), a softmax per row, the
-    // probabilities times the values, written into the head's columns of y. The products
-    // run on the table's blocked f32 kernel, which reads b's rows contiguously, hence the
-    // keys transposed into scratch first.
+    // One work item per (sequence, head), as two dense products on the kernel table's
+    // panel GEMM: the head's queries times its keys (packed as panels of 16 keys, so all
+    // scores of a query come at once), a softmax per row, then the probabilities times
+    // the values (packed likewise), written into the head's columns of y.
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
         const int64_t n_tok = in[0].dims[0], hd = p_.head_dim, d = in[0].dims[1];
         const SequenceRanges seqs(in[3], n_tok);
@@ -41,28 +40,19 @@ public:
         parallel_for_dynamic(ctx, seqs.n_seq * p_.n_heads, [&](int64_t item, int64_t) {
             const int64_t s = item / p_.n_heads, col = item % p_.n_heads * hd;
             const int64_t lo = seqs.begin(s), len = seqs.end(s) - lo;
+            const int64_t key_floats = kernels::f32_panels(len) * hd * kernels::kF32Panel;
+            const int64_t value_floats = kernels::f32_panels(hd) * len * kernels::kF32Panel;
             thread_local std::vector<float> scratch;
-            scratch.resize(static_cast<size_t>(2 * len * hd + len * len));
-            float* qh = scratch.data();
-            float* keys_t = qh + len * hd;
-            float* probs = keys_t + len * hd;
-            for (int64_t j = 0; j < len; j++)
-                for (int64_t i = 0; i < hd; i++) {
-                    qh[j * hd + i] = q[(lo + j) * d + col + i];
-                    keys_t[i * len + j] = k[(lo + j) * d + col + i];
-                }
-            kt.rows_times_matrix_f32(len, hd, len, qh, keys_t, probs, 0, len);
-            for (int64_t j = 0; j < len; j++) {
-                float* row = probs + j * len;
-                const float mx = *std::max_element(row, row + len);
-                for (int64_t i = 0; i < len; i++) row[i] = (row[i] - mx) * p_.scale;
-                kt.exp_det(len, row, row);
-                float sum = 0;
-                for (int64_t i = 0; i < len; i++) sum += row[i];
-                const float inv = 1.0f / sum;
-                for (int64_t i = 0; i < len; i++) row[i] *= inv;
-            }
-            kt.rows_times_matrix_f32(len, len, d, probs, v + lo * d, y + lo * d, col, col + hd);
+            scratch.resize(static_cast<size_t>(key_floats + value_floats + len * len));
+            float* keys = scratch.data();
+            float* values = keys + key_floats;
+            float* probs = values + value_floats;
+            kernels::pack_f32_panels(k + lo * d + col, d, len, hd, true, keys);
+            kernels::pack_f32_panels(v + lo * d + col, d, hd, len, false, values);
+            kt.gemm_f32_panels(len, hd, 0, hd, q + lo * d + col, d, keys, len, probs, len, nullptr, false);
+            for (int64_t j = 0; j < len; j++) kt.softmax_row(len, probs + j * len, p_.scale);
+            for (int64_t k0 = 0; k0 < len; k0 += 128)
+                kt.gemm_f32_panels(len, len, k0, std::min(len, k0 + 128), probs, len, values, hd, y + lo * d + col, d, nullptr, false);
         });
     }
 

@@ -142,8 +142,8 @@ TEST(MatmulKernels, GemmF32PanelsMatchesScalar) {
         for (int64_t j = 0; j < c.n; j++)
             for (int64_t i = 0; i < c.k; i++) w_kn[static_cast<size_t>(i * c.n + j)] = w_nk[static_cast<size_t>(j * c.k + i)];
         std::vector<float> panels(static_cast<size_t>(f32_panels(c.n) * c.k * kF32Panel)), panels_kn(panels.size());
-        pack_f32_panels(w_nk.data(), c.n, c.k, true, panels.data());
-        pack_f32_panels(w_kn.data(), c.n, c.k, false, panels_kn.data());
+        pack_f32_panels(w_nk.data(), c.k, c.n, c.k, true, panels.data());
+        pack_f32_panels(w_kn.data(), c.n, c.n, c.k, false, panels_kn.data());
         ASSERT_EQ(panels, panels_kn) << "the [n, k] and [k, n] layouts pack alike";
         // As the dense op calls it: k in ranges of 128; m rows, or only the first.
         const auto run = [&](const Table& t, int64_t m) {
@@ -195,7 +195,7 @@ TEST(MatmulKernels, GemmBf16PanelsMatchesScalar) {
         const std::vector<float> x = test::random_floats(c.m * c.k, rng), w = test::random_floats(c.n * c.k, rng);
         const std::vector<float> bias = test::random_floats(c.n, rng);
         std::vector<float> panels(static_cast<size_t>(f32_panels(c.n) * c.k * kF32Panel));
-        pack_f32_panels(w.data(), c.n, c.k, true, panels.data());
+        pack_f32_panels(w.data(), c.k, c.n, c.k, true, panels.data());
         std::vector<uint32_t> panels16(static_cast<size_t>(f32_panels(c.n) * k2 * kF32Panel));
         pack_bf16_panels(panels.data(), c.n, c.k, panels16.data());
         const std::string what = "m=" + std::to_string(c.m) + " k=" + std::to_string(c.k) + " n=" + std::to_string(c.n);
@@ -239,6 +239,26 @@ TEST(MatmulKernels, GemmBf16PanelsMatchesScalar) {
                     ASSERT_NEAR(got[at], want[at], 1.2e-5 * abs_sum(r, j) + (c.gelu ? 1e-6 * (1 + std::fabs(want[at])) : 0))
                         << isa_name(isa) << " " << what << " at " << r << ", " << j;
                 }
+        }
+    }
+}
+
+// Rows of scores around the 16-lane vectors, scaled as attention scales them.
+TEST(MatmulKernels, SoftmaxRowMatchesScalar) {
+    std::mt19937 rng(15);
+    for (int64_t n : {1, 5, 16, 17, 128, 131}) {
+        const std::vector<float> x = test::random_floats(n, rng, 8.0f);
+        std::vector<float> want = x;
+        table(Isa::scalar).softmax_row(n, want.data(), 0.177f);
+        double total = 0;
+        for (float p : want) total += p;
+        ASSERT_NEAR(total, 1.0, 1e-5) << n;
+        for (Isa isa : available_isas()) {
+            std::vector<float> got = x, det = x;
+            table(isa).softmax_row(n, got.data(), 0.177f);
+            deterministic_table(isa).softmax_row(n, det.data(), 0.177f);
+            ASSERT_EQ(det, want) << "deterministic " << isa_name(isa) << " n=" << n;
+            for (int64_t i = 0; i < n; i++) ASSERT_NEAR(got[static_cast<size_t>(i)], want[static_cast<size_t>(i)], 1e-6f * (1 + want[static_cast<size_t>(i)]) ) << isa_name(isa) << " n=" << n << " at " << i;
         }
     }
 }
