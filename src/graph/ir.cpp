@@ -1,5 +1,7 @@
 #include "graph/ir.hpp"
 
+#include <ostream>
+
 #include "base/error.hpp"
 
 namespace lmx::graph {
@@ -102,5 +104,7 @@ std::string dims_to_string(const Dims& d) {
     }
     return s + "]";
 }
+
+std::ostream& operator<<(std::ostream& os, DimsText t) { return os << dims_to_string(t.dims); }
 
 }  // namespace lmx::graph

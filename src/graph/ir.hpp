@@ -4,6 +4,7 @@
 // Shapes are checked when a node is added, not in the hot loop; the only
 // run-time-sized dims are the symbolic ones below.
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <span>
 #include <string>
@@ -105,7 +106,14 @@ private:
     bool dynamic_ = false;
 };
 
-// A readable error prefix for shape checks: "op 'matmul': ".
+// Dims as text, "[2, T, 64]", for error messages.
 std::string dims_to_string(const Dims& d);
+// The same text, made only when streamed: for the message parts of require(ok, ...), which
+// are evaluated on every call, also when the check passes.
+struct DimsText {
+    const Dims& dims;
+};
+inline DimsText dims_text(const Dims& d) { return {d}; }
+std::ostream& operator<<(std::ostream& os, DimsText t);
 
 }  // namespace lmx::graph

@@ -24,7 +24,7 @@ public:
         require(in[0]->dtype == DType::F32 && !x.empty(), "x must be f32 [..., K]");
         require(in[1]->dtype == DType::F32 && in[1]->dims == Dims{kernels::f32_panels(n_), x.back(), kernels::kF32Panel},
                 "w must be f32 panels [", kernels::f32_panels(n_), ", ", x.back(), ", ", kernels::kF32Panel, "], got ",
-                graph::dims_to_string(in[1]->dims));
+                graph::dims_text(in[1]->dims));
         if (in.size() == 3) require(in[2]->dtype == DType::F32 && in[2]->dims == Dims{n_}, "bias must be f32 [", n_, "]");
         Dims y = x;
         y.back() = n_;

@@ -35,8 +35,8 @@ public:
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 2, 2);
         require(in[0]->dtype == DType::F32 && in[1]->dtype == DType::F32, "inputs must be f32");
-        require(in[0]->dims == in[1]->dims, "dims differ: ", graph::dims_to_string(in[0]->dims), " vs ",
-                graph::dims_to_string(in[1]->dims));
+        require(in[0]->dims == in[1]->dims, "dims differ: ", graph::dims_text(in[0]->dims), " vs ",
+                graph::dims_text(in[1]->dims));
         return {{DType::F32, in[0]->dims}};
     }
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {

@@ -9,7 +9,7 @@ public:
     Embed() : NamedOp("embed") {}
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 2, 2);
-        require(in[0]->dims.size() == 2, "table must be 2-D, got ", graph::dims_to_string(in[0]->dims));
+        require(in[0]->dims.size() == 2, "table must be 2-D, got ", graph::dims_text(in[0]->dims));
         require(in[1]->dtype == DType::I32 && in[1]->dims.size() == 1, "ids must be i32 [T]");
         return {{DType::F32, {in[1]->dims[0], in[0]->dims[1]}}};
     }

@@ -14,8 +14,8 @@ public:
         require_inputs(in, 3, 3);
         for (const Value* v : in) require(v->dtype == DType::F32, "x, weight and bias must be f32");
         require(!in[0]->dims.empty() && in[1]->dims == Dims{in[0]->dims.back()} && in[2]->dims == in[1]->dims,
-                "weight ", graph::dims_to_string(in[1]->dims), " and bias ", graph::dims_to_string(in[2]->dims),
-                " do not match x ", graph::dims_to_string(in[0]->dims));
+                "weight ", graph::dims_text(in[1]->dims), " and bias ", graph::dims_text(in[2]->dims),
+                " do not match x ", graph::dims_text(in[0]->dims));
         return {{DType::F32, in[0]->dims}};
     }
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {

@@ -87,17 +87,17 @@ public:
         const Dims& x = in[0]->dims;
         const Dims& w = in[1]->dims;
         require(in[0]->dtype == DType::F32, "x must be f32");
-        require(w.size() == 2, "weight must be 2-D, got ", graph::dims_to_string(w));
+        require(w.size() == 2, "weight must be 2-D, got ", graph::dims_text(w));
         require(static_cast<int>(in[1]->dtype) < kernels::kMaxDType && dtype_info(in[1]->dtype).in_ggml, "no kernel for ",
                 dtype_name(in[1]->dtype), " weights");
-        require(!x.empty() && x.back() == w[1], "x ", graph::dims_to_string(x), " does not match weight ",
-                graph::dims_to_string(w));
+        require(!x.empty() && x.back() == w[1], "x ", graph::dims_text(x), " does not match weight ",
+                graph::dims_text(w));
         require(w[1] % dtype_info(in[1]->dtype).block_elems == 0, "weight rows of ", w[1],
                 " are not whole ", dtype_name(in[1]->dtype), " blocks");
         if (in.size() == 3) require(in[2]->dims == Dims{w[0]} && in[2]->dtype == DType::F32, "bias must be f32 [N]");
         if (packed_)
             require(in[1]->dtype == packed_->dtype() && packed_->n() == w[0] && packed_->k() == w[1], "the repacked weight is not ",
-                    dtype_name(in[1]->dtype), " ", graph::dims_to_string(w));
+                    dtype_name(in[1]->dtype), " ", graph::dims_text(w));
         Dims y = x;
         y.back() = w[0];
         return {{DType::F32, y}};

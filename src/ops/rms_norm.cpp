@@ -14,7 +14,7 @@ public:
         require_inputs(in, 2, 2);
         require(in[0]->dtype == DType::F32 && in[1]->dtype == DType::F32, "x and weight must be f32");
         require(n_groups_ > 0 && in[1]->dims.size() == 1 && !in[0]->dims.empty() && in[0]->dims.back() == n_groups_ * in[1]->dims[0],
-                "weight ", graph::dims_to_string(in[1]->dims), " does not match x ", graph::dims_to_string(in[0]->dims),
+                "weight ", graph::dims_text(in[1]->dims), " does not match x ", graph::dims_text(in[0]->dims),
                 n_groups_ > 1 ? " split in " + std::to_string(n_groups_) + " heads" : "");
         return {{DType::F32, in[0]->dims}};
     }

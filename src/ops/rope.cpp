@@ -16,7 +16,7 @@ public:
         require(p_.n_rot > 0 && p_.n_rot % 2 == 0 && p_.n_rot <= p_.head_dim, "n_rot ", p_.n_rot, " invalid for head dim ", p_.head_dim);
         require(in[0]->dtype == DType::F32 && in[0]->dims.size() == 2 &&
                     in[0]->dims[1] == static_cast<int64_t>(p_.n_heads) * p_.head_dim,
-                "x must be f32 [T, ", p_.n_heads, "*", p_.head_dim, "], got ", graph::dims_to_string(in[0]->dims));
+                "x must be f32 [T, ", p_.n_heads, "*", p_.head_dim, "], got ", graph::dims_text(in[0]->dims));
         require(in[1]->dtype == DType::I32 && in[1]->dims == Dims{in[0]->dims[0]}, "positions must be i32 [T]");
         return {{DType::F32, in[0]->dims}};
     }

@@ -27,7 +27,7 @@ public:
         const Dims& x = in[0]->dims;
         if (present(in, 1)) {
             require(in[1]->dtype == t, "bias must be ", dtype_name(t), " like the input, got ", dtype_name(in[1]->dtype));
-            require(!x.empty() && in[1]->dims == Dims{x.back()}, "bias ", graph::dims_to_string(in[1]->dims), " must be 1-D with the input's last dim ",
+            require(!x.empty() && in[1]->dims == Dims{x.back()}, "bias ", graph::dims_text(in[1]->dims), " must be 1-D with the input's last dim ",
                     x.empty() ? 0 : x.back());
         }
         return {{t, x}};

@@ -21,7 +21,7 @@ public:
         require(in[1]->dtype == DType::I32 || in[1]->dtype == DType::I64, "indices must be int32 or int64, got ", dtype_name(in[1]->dtype));
         if (present(in, 3)) {
             require(in[3]->dtype == DType::U8, "zero_points must be uint8 like data, got ", dtype_name(in[3]->dtype));
-            require(in[3]->dims == l.zp_dims, "zero_points ", graph::dims_to_string(in[3]->dims), " must be ", graph::dims_to_string(l.zp_dims),
+            require(in[3]->dims == l.zp_dims, "zero_points ", graph::dims_text(in[3]->dims), " must be ", graph::dims_text(l.zp_dims),
                     " (scales' dims, last one packed)");
         }
         Dims out(l.dims.begin(), l.dims.begin() + l.gather_axis);
@@ -57,7 +57,7 @@ private:
         Dims want = l.dims;
         const size_t qa = static_cast<size_t>(l.quantize_axis);
         want[qa] = (want[qa] + p_.block_size - 1) / p_.block_size;
-        require(scales == want, "scales ", graph::dims_to_string(scales), " must be ", graph::dims_to_string(want), " (data's dims with ", p_.block_size,
+        require(scales == want, "scales ", graph::dims_text(scales), " must be ", graph::dims_text(want), " (data's dims with ", p_.block_size,
                 "-element blocks along quantize_axis)");
         l.zp_dims = scales;
         const int64_t per_byte = 8 / p_.bits;

@@ -95,7 +95,7 @@ size_t check_elementwise_indices(std::span<const Value* const> in, int64_t axis_
     const size_t axis = static_cast<size_t>(normalize_axis(axis_attr, static_cast<int64_t>(x.size())));
     bool fits = ix.size() == x.size();
     for (size_t i = 0; fits && i < x.size(); i++) fits = i == axis || ix[i] <= x[i];
-    require(fits, "indices ", graph::dims_to_string(ix), " do not fit data ", graph::dims_to_string(x), " off axis ", axis);
+    require(fits, "indices ", graph::dims_text(ix), " do not fit data ", graph::dims_text(x), " off axis ", axis);
     return axis;
 }
 
@@ -143,9 +143,9 @@ NdLayout nd_layout(const Dims& x, const Dims& ix, size_t batch_dims) {
             ") and indices (", ix.size(), ")");
     const int64_t k = ix.back();
     require(k >= 1 && k <= static_cast<int64_t>(x.size() - batch_dims), "the last dim of indices (", k, ") must be 1..",
-            x.size() - batch_dims, " for data ", graph::dims_to_string(x));
+            x.size() - batch_dims, " for data ", graph::dims_text(x));
     for (size_t i = 0; i < batch_dims; i++)
-        require(ix[i] == x[i], "indices ", graph::dims_to_string(ix), " and data ", graph::dims_to_string(x), " differ in batch dim ", i);
+        require(ix[i] == x[i], "indices ", graph::dims_text(ix), " and data ", graph::dims_text(x), " differ in batch dim ", i);
     NdLayout l;
     l.k = static_cast<size_t>(k);
     l.batches = elements(sub(x, 0, batch_dims));
@@ -231,8 +231,8 @@ public:
         require_inputs(in, 3, 3);
         check_scatter_types(in, r_);
         check_elementwise_indices(in, axis_);
-        require(in[2]->dims == in[1]->dims, "updates ", graph::dims_to_string(in[2]->dims), " must have the dims of indices ",
-                graph::dims_to_string(in[1]->dims));
+        require(in[2]->dims == in[1]->dims, "updates ", graph::dims_text(in[2]->dims), " must have the dims of indices ",
+                graph::dims_text(in[1]->dims));
         return {{in[0]->dtype, in[0]->dims}};
     }
 
@@ -273,7 +273,7 @@ public:
         const NdLayout l = nd_layout(x, ix, 0);
         Dims want = sub(ix, 0, ix.size() - 1);
         want.insert(want.end(), x.begin() + static_cast<long>(l.k), x.end());
-        require(in[2]->dims == want, "updates ", graph::dims_to_string(in[2]->dims), " must have dims ", graph::dims_to_string(want));
+        require(in[2]->dims == want, "updates ", graph::dims_text(in[2]->dims), " must have dims ", graph::dims_text(want));
         return {{in[0]->dtype, x}};
     }
 
@@ -305,7 +305,7 @@ public:
         const DType it = in[0]->dtype;
         require(is_int_dtype(it) || is_float_dtype(it), "indices cannot be ", dtype_name(it));
         element_bytes(in[2]->dtype, "values");
-        require(elements(in[2]->dims) == 2, "values must hold [off, on], has dims ", graph::dims_to_string(in[2]->dims));
+        require(elements(in[2]->dims) == 2, "values must hold [off, on], has dims ", graph::dims_text(in[2]->dims));
         const double depth = read_scalar(*in[1], "depth");
         require(depth >= 1 && depth < 0x1p40, "depth must be positive, got ", depth);
         Dims d = in[0]->dims;

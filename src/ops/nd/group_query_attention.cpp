@@ -229,7 +229,7 @@ private:
                 require(in[static_cast<size_t>(i)]->dtype == t, "input ", i, " must be ", dtype_name(t), " like query, got ", dtype_name(in[static_cast<size_t>(i)]->dtype));
         const int64_t H = p_.num_heads, Hkv = p_.kv_num_heads;
         const Dims& qd = in[kQuery]->dims;
-        require(qd.size() == 3, "query must be [batch, sequence, hidden], got ", graph::dims_to_string(qd));
+        require(qd.size() == 3, "query must be [batch, sequence, hidden], got ", graph::dims_text(qd));
         Shape s{};
         s.batch = qd[0], s.seq = qd[1];
         s.packed = !present(in, kKey);
@@ -240,14 +240,14 @@ private:
         require(s.head_size > 0, "head size must be > 0");
         const Dims kv{s.batch, s.seq, Hkv * s.head_size};
         if (!s.packed)
-            require(in[kKey]->dims == kv && in[kValue]->dims == kv, "key and value must be ", graph::dims_to_string(kv), ", got ",
-                    graph::dims_to_string(in[kKey]->dims), " and ", graph::dims_to_string(in[kValue]->dims));
+            require(in[kKey]->dims == kv && in[kValue]->dims == kv, "key and value must be ", graph::dims_text(kv), ", got ",
+                    graph::dims_text(in[kKey]->dims), " and ", graph::dims_text(in[kValue]->dims));
         require(present(in, kPastKey) == present(in, kPastValue), "past_key and past_value must be given together");
         if (present(in, kPastKey)) {
             const Dims& pk = in[kPastKey]->dims;
             require(pk.size() == 4 && pk[0] == s.batch && pk[1] == Hkv && pk[3] == s.head_size && in[kPastValue]->dims == pk,
                     "past_key and past_value must be [batch, kv_num_heads, past, head_size] = [", s.batch, ", ", Hkv, ", P, ", s.head_size,
-                    "], got ", graph::dims_to_string(pk), " and ", graph::dims_to_string(in[kPastValue]->dims));
+                    "], got ", graph::dims_text(pk), " and ", graph::dims_text(in[kPastValue]->dims));
             s.past = pk[2];
         }
         require(present(in, kSeqlens) && in[kSeqlens]->dtype == DType::I32 && in[kSeqlens]->dims == Dims{s.batch},
@@ -263,7 +263,7 @@ private:
             const Dims& c = in[kCos]->dims;
             require(c.size() == 2 && in[kSin]->dims == c && c[1] > 0 && 2 * c[1] <= s.head_size,
                     "cos_cache and sin_cache must be [max_pos, rotary_dim / 2] alike with rotary_dim <= head size ", s.head_size, ", got ",
-                    graph::dims_to_string(c), " and ", graph::dims_to_string(in[kSin]->dims));
+                    graph::dims_text(c), " and ", graph::dims_text(in[kSin]->dims));
             s.rotary_dim = 2 * c[1];
         }
         if (present(in, kPositions))
@@ -272,7 +272,7 @@ private:
             const Dims& bd = in[kBias]->dims;
             require(bd.size() == 4 && (bd[0] == 1 || bd[0] == s.batch) && (bd[1] == 1 || bd[1] == H) && bd[2] == s.seq && bd[3] == s.total,
                     "attention_bias must be [batch or 1, num_heads or 1, sequence, total] = [", s.batch, ", ", H, ", ", s.seq, ", ", s.total,
-                    "], got ", graph::dims_to_string(bd));
+                    "], got ", graph::dims_text(bd));
         }
         return s;
     }

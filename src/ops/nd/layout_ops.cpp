@@ -75,7 +75,7 @@ public:
             require(v->dtype == first.dtype, "inputs differ in type: ", dtype_name(first.dtype), " and ", dtype_name(v->dtype));
             bool same = v->dims.size() == first.dims.size();
             for (size_t i = 0; same && i < d.size(); i++) same = i == axis || v->dims[i] == first.dims[i];
-            require(same, "cannot join ", graph::dims_to_string(first.dims), " and ", graph::dims_to_string(v->dims), " along axis ", axis);
+            require(same, "cannot join ", graph::dims_text(first.dims), " and ", graph::dims_text(v->dims), " along axis ", axis);
             d[axis] += v->dims[axis];
         }
         return {{first.dtype, std::move(d)}};
@@ -380,7 +380,7 @@ public:
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 1, 2);
         element_bytes(in[0]->dtype, "input");
-        require(in[0]->dims.size() >= 2, "input must have at least 2 dims, has ", graph::dims_to_string(in[0]->dims));
+        require(in[0]->dims.size() >= 2, "input must have at least 2 dims, has ", graph::dims_text(in[0]->dims));
         if (present(in, 1)) require(read_ints(*in[1], "k").size() == 1, "k must hold one value");
         return {{in[0]->dtype, in[0]->dims}};
     }
@@ -420,9 +420,9 @@ public:
         require_inputs(in, 1, 1);
         element_bytes(in[0]->dtype, "input");
         const Dims& x = in[0]->dims;
-        require(x.size() == 4, "input must have 4 dims, has ", graph::dims_to_string(x));
+        require(x.size() == 4, "input must have 4 dims, has ", graph::dims_text(x));
         if (to_depth(kind_)) {
-            require(x[2] % b_ == 0 && x[3] % b_ == 0, "height and width ", graph::dims_to_string(x), " must be multiples of blocksize ", b_);
+            require(x[2] % b_ == 0 && x[3] % b_ == 0, "height and width ", graph::dims_text(x), " must be multiples of blocksize ", b_);
             return {{in[0]->dtype, {x[0], x[1] * b_ * b_, x[2] / b_, x[3] / b_}}};
         }
         require(x[1] % (b_ * b_) == 0, "channels ", x[1], " must be a multiple of blocksize² ", b_ * b_);

@@ -31,20 +31,20 @@ public:
         const DType t = in[0]->dtype;
         require(is_float_dtype(t), "A must be a float type, got ", dtype_name(t));
         const Dims& a = in[0]->dims;
-        require(!a.empty() && a.back() == p_.k, "A ", graph::dims_to_string(a), " must have K = ", p_.k, " as its last dim");
+        require(!a.empty() && a.back() == p_.k, "A ", graph::dims_text(a), " must have K = ", p_.k, " as its last dim");
         require(in[1]->dtype == DType::U8, "B must be uint8, got ", dtype_name(in[1]->dtype));
-        require(elements(in[1]->dims) == p_.n * blocks_ * blob_, "B ", graph::dims_to_string(in[1]->dims), " must hold [N, k_blocks, blob] = [",
+        require(elements(in[1]->dims) == p_.n * blocks_ * blob_, "B ", graph::dims_text(in[1]->dims), " must hold [N, k_blocks, blob] = [",
                 p_.n, ", ", blocks_, ", ", blob_, "] bytes");
         require(in[2]->dtype == t, "scales must be ", dtype_name(t), " like A, got ", dtype_name(in[2]->dtype));
-        require(elements(in[2]->dims) == p_.n * blocks_, "scales ", graph::dims_to_string(in[2]->dims), " must hold N·k_blocks = ", p_.n * blocks_, " values");
+        require(elements(in[2]->dims) == p_.n * blocks_, "scales ", graph::dims_text(in[2]->dims), " must hold N·k_blocks = ", p_.n * blocks_, " values");
         if (present(in, 3)) {
             const DType z = in[3]->dtype;
             if (z == DType::U8)
-                require(elements(in[3]->dims) == p_.n * zp_row_bytes_, "packed zero_points ", graph::dims_to_string(in[3]->dims), " must hold ",
+                require(elements(in[3]->dims) == p_.n * zp_row_bytes_, "packed zero_points ", graph::dims_text(in[3]->dims), " must hold ",
                         p_.n * zp_row_bytes_, " bytes");
             else
                 require(z == t && elements(in[3]->dims) == p_.n * blocks_, "zero_points must be uint8 (packed) or ", dtype_name(t),
-                        " with N·k_blocks = ", p_.n * blocks_, " values, got ", dtype_name(z), " ", graph::dims_to_string(in[3]->dims));
+                        " with N·k_blocks = ", p_.n * blocks_, " values, got ", dtype_name(z), " ", graph::dims_text(in[3]->dims));
         }
         if (present(in, 4)) {
             check_g_idx(*in[4]);

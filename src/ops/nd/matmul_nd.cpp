@@ -44,7 +44,7 @@ public:
         require(!a.empty() && !b.empty(), "inputs must have at least one dim");
         require(!trans_b_ || b.size() >= 2, "a transposed b must have at least two dims");
         const int64_t ka = a.back(), kb = trans_b_ ? b.back() : b.size() == 1 ? b[0] : b[b.size() - 2];
-        require(ka == kb, "inner dims differ: ", graph::dims_to_string(a), " × ", graph::dims_to_string(b), trans_b_ ? " (transposed)" : "");
+        require(ka == kb, "inner dims differ: ", graph::dims_text(a), " × ", graph::dims_text(b), trans_b_ ? " (transposed)" : "");
         Dims batch = broadcast(Dims(a.begin(), a.end() - std::min<long>(2, static_cast<long>(a.size()))),
                                Dims(b.begin(), b.end() - std::min<long>(2, static_cast<long>(b.size()))));
         Dims y = batch;
@@ -144,11 +144,11 @@ public:
         require(is_float_dtype(t) || is_int_dtype(t), "inputs cannot be ", dtype_name(t));
         const Dims& a = in[0]->dims;
         const Dims& b = in[1]->dims;
-        require(a.size() == 2 && b.size() == 2, "a and b must be 2-D, got ", graph::dims_to_string(a), " and ", graph::dims_to_string(b));
+        require(a.size() == 2 && b.size() == 2, "a and b must be 2-D, got ", graph::dims_text(a), " and ", graph::dims_text(b));
         const int64_t m = p_.trans_a ? a[1] : a[0], ka = p_.trans_a ? a[0] : a[1];
         const int64_t kb = p_.trans_b ? b[1] : b[0], n = p_.trans_b ? b[0] : b[1];
         require(ka == kb, "inner dims differ: ", ka, " vs ", kb);
-        if (present(in, 2)) require(broadcast(in[2]->dims, {m, n}) == Dims{m, n}, "c ", graph::dims_to_string(in[2]->dims), " does not broadcast to [", m, ", ", n, "]");
+        if (present(in, 2)) require(broadcast(in[2]->dims, {m, n}) == Dims{m, n}, "c ", graph::dims_text(in[2]->dims), " does not broadcast to [", m, ", ", n, "]");
         return {{t, {m, n}}};
     }
 

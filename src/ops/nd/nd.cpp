@@ -18,7 +18,7 @@ Dims broadcast(const Dims& a, const Dims& b) {
         int64_t da = i < out.size() - a.size() ? 1 : a[i - (out.size() - a.size())];
         int64_t db = i < out.size() - b.size() ? 1 : b[i - (out.size() - b.size())];
         if (da != db && da != 1 && db != 1)
-            fail("dims ", graph::dims_to_string(a), " and ", graph::dims_to_string(b), " do not broadcast");
+            fail("dims ", graph::dims_text(a), " and ", graph::dims_text(b), " do not broadcast");
         out[i] = da == 1 ? db : da;
     }
     return out;
@@ -64,7 +64,7 @@ std::vector<int64_t> read_ints(const Tensor& t, const char* what) {
 
 double read_scalar(const Value& v, const char* what) {
     if (!v.data) fail(what, " must be known before the graph runs");
-    if (elements(v.dims) != 1) fail(what, " must hold one value, has dims ", graph::dims_to_string(v.dims));
+    if (elements(v.dims) != 1) fail(what, " must hold one value, has dims ", graph::dims_text(v.dims));
     return visit_dtype(v.dtype, what, [&](auto t) { return static_cast<double>(static_cast<Compute<decltype(t)>>(*static_cast<const decltype(t)*>(v.data))); });
 }
 

@@ -38,7 +38,7 @@ public:
             if (!present(in, i)) continue;
             require(is_float_dtype(in[i]->dtype), "scale and bias must be float types");
             require(in[i]->dims.size() <= norm.size() && broadcast(in[i]->dims, norm) == norm, i == 1 ? "scale " : "bias ",
-                    graph::dims_to_string(in[i]->dims), " does not broadcast to the normalized dims ", graph::dims_to_string(norm));
+                    graph::dims_text(in[i]->dims), " does not broadcast to the normalized dims ", graph::dims_text(norm));
         }
         Dims stats = x;
         for (size_t d = static_cast<size_t>(axis); d < stats.size(); d++) stats[d] = 1;
@@ -116,7 +116,7 @@ public:
         Dims skip = in[1]->dims;
         while (!skip.empty() && skip.front() == 1 && skip.size() > 1) skip.erase(skip.begin());
         require(in[1]->dtype == t && skip.size() <= x.size() && std::equal(skip.begin(), skip.end(), x.end() - static_cast<long>(skip.size())),
-                "skip ", graph::dims_to_string(in[1]->dims), " does not match input ", graph::dims_to_string(x));
+                "skip ", graph::dims_text(in[1]->dims), " does not match input ", graph::dims_text(x));
         for (size_t i = 2; i < in.size(); i++)
             if (present(in, i)) require(in[i]->dims == Dims{h} && is_float_dtype(in[i]->dtype), "gamma, beta and bias must be [", h, "]");
         Dims stats = x;

@@ -35,10 +35,10 @@ public:
         require(in[1]->dtype == DType::I64, "position_ids must be int64, got ", dtype_name(in[1]->dtype));
         const Dims& c = in[2]->dims;
         require(c.size() == 2 && in[3]->dims == c, "cos_cache and sin_cache must be [max_pos, rotary_dim / 2] alike, got ",
-                graph::dims_to_string(c), " and ", graph::dims_to_string(in[3]->dims));
+                graph::dims_text(c), " and ", graph::dims_text(in[3]->dims));
         const Shape s = shape(in[0]->dims, c);
         const Dims& pos = in[1]->dims;
-        require(elements(pos) == 1 || pos == Dims{s.batch, s.seq}, "position_ids ", graph::dims_to_string(pos), " must be [1] or [batch, sequence] = [",
+        require(elements(pos) == 1 || pos == Dims{s.batch, s.seq}, "position_ids ", graph::dims_text(pos), " must be [1] or [batch, sequence] = [",
                 s.batch, ", ", s.seq, "]");
         return {{t, in[0]->dims}};
     }
@@ -58,7 +58,7 @@ private:
 
     Shape shape(const Dims& x, const Dims& cache) const {
         require(x.size() == 3 || x.size() == 4, "input must be [batch, sequence, hidden] or [batch, heads, sequence, head_size], got ",
-                graph::dims_to_string(x));
+                graph::dims_text(x));
         Shape s{};
         s.batch = x[0];
         s.bnsh = x.size() == 4;

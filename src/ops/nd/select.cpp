@@ -75,7 +75,7 @@ public:
             if (!present(in, i)) continue;
             const char* what = i == 1 ? "min" : "max";
             require(in[i]->dtype == t, what, " must be ", dtype_name(t), " like the input, got ", dtype_name(in[i]->dtype));
-            require(elements(in[i]->dims) == 1, what, " must hold one value, has dims ", graph::dims_to_string(in[i]->dims));
+            require(elements(in[i]->dims) == 1, what, " must hold one value, has dims ", graph::dims_text(in[i]->dims));
         }
         return {{t, in[0]->dims}};
     }
@@ -125,8 +125,8 @@ public:
         require(is_float_dtype(t) || t == DType::I32 || t == DType::I64 || t == DType::U32 || t == DType::U64,
                 "input cannot be ", dtype_name(t));
         require(in[1]->dtype == t, "slope must be ", dtype_name(t), " like the input, got ", dtype_name(in[1]->dtype));
-        require(broadcast(in[0]->dims, in[1]->dims) == in[0]->dims, "slope dims ", graph::dims_to_string(in[1]->dims),
-                " do not broadcast to the input's ", graph::dims_to_string(in[0]->dims));
+        require(broadcast(in[0]->dims, in[1]->dims) == in[0]->dims, "slope dims ", graph::dims_text(in[1]->dims),
+                " do not broadcast to the input's ", graph::dims_text(in[0]->dims));
         return {{t, in[0]->dims}};
     }
 

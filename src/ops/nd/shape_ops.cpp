@@ -60,8 +60,8 @@ public:
         require(!in.empty(), "needs an input");
         element_bytes(in[0]->dtype, "input");
         Dims d = dims(in);
-        require(elements(d) == elements(in[0]->dims), "cannot give ", graph::dims_to_string(in[0]->dims), " the dims ",
-                graph::dims_to_string(d));
+        require(elements(d) == elements(in[0]->dims), "cannot give ", graph::dims_text(in[0]->dims), " the dims ",
+                graph::dims_text(d));
         return {{in[0]->dtype, std::move(d)}};
     }
 
@@ -102,7 +102,7 @@ protected:
         if (infer_at >= 0) {
             const int64_t known = elements(d);
             require(known != 0, "shape ", shown_shape, " has a -1 next to a 0 dim");
-            require(elements(x) % known == 0, "cannot reshape ", graph::dims_to_string(x), " to ", shown_shape);
+            require(elements(x) % known == 0, "cannot reshape ", graph::dims_text(x), " to ", shown_shape);
             d[static_cast<size_t>(infer_at)] = elements(x) / known;
         }
         return d;
@@ -159,7 +159,7 @@ protected:
         const std::vector<int64_t> axes = read_axes(fixed_, in, static_cast<int64_t>(x.size()));
         for (size_t i = 0; i < x.size(); i++) {
             const bool drop = std::binary_search(axes.begin(), axes.end(), static_cast<int64_t>(i));
-            require(!drop || x[i] == 1, "cannot squeeze dim ", i, " of ", graph::dims_to_string(x), ": it is not 1");
+            require(!drop || x[i] == 1, "cannot squeeze dim ", i, " of ", graph::dims_text(x), ": it is not 1");
             if (!drop) d.push_back(x[i]);
         }
         return d;
@@ -316,7 +316,7 @@ public:
 
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 1, 1);
-        require(in[0]->dims.size() == 2, "input must have 2 dims, has ", graph::dims_to_string(in[0]->dims));
+        require(in[0]->dims.size() == 2, "input must have 2 dims, has ", graph::dims_text(in[0]->dims));
         const DType t = dtype_.value_or(in[0]->dtype);
         visit_dtype(t, "output", [](auto) {});
         return {{t, in[0]->dims}};
