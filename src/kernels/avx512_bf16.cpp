@@ -11,33 +11,17 @@ namespace {
 
 inline __m512bh pairs_bh(__m512i v) { return reinterpret_cast<__m512bh&>(v); }
 
-// avx512_matmul.cpp's panel_tile with a pair of k values a step: one load per panel and
-// one broadcast pair per row.
-template <int R, int P>
-void bf16_tile(int64_t k2, int64_t k0, int64_t k1, const uint32_t* a, int64_t lda, const uint32_t* w, float* y, int64_t ldy,
-               const __mmask16* mask, const float* bias, bool gelu) {
-    __m512 acc[R][P];
-    load_tile(acc, k0 == 0, y, ldy, mask);
-    const uint32_t* w0 = w + k0 * kF32Panel;
-    const uint32_t* w1 = w0 + k2 * kF32Panel;  // the next panel
-    for (int64_t i = 0; i < k1 - k0; i++) {
-        __m512bh b[P];
-        b[0] = pairs_bh(_mm512_loadu_si512(w0 + i * kF32Panel));
-        if constexpr (P == 2) b[1] = pairs_bh(_mm512_loadu_si512(w1 + i * kF32Panel));
-        for (int r = 0; r < R; r++) {
-            const __m512bh ar = pairs_bh(_mm512_set1_epi32(static_cast<int>(a[r * lda + k0 + i])));
-            for (int p = 0; p < P; p++) acc[r][p] = _mm512_dpbf16_ps(acc[r][p], ar, b[p]);
-        }
-    }
-    store_tile(acc, k1 == k2, bias, gelu, y, ldy, mask);
-}
+// gemm_panels's steps in bf16: a pair of values of a row of a (one uint32) against 16
+// pairs of weights.
+struct Bf16Step {
+    static __m512bh load(const uint32_t* w) { return pairs_bh(_mm512_loadu_si512(w)); }
+    static __m512bh broadcast(uint32_t a) { return pairs_bh(_mm512_set1_epi32(static_cast<int>(a))); }
+    static __m512 madd(__m512 acc, __m512bh a, __m512bh w) { return _mm512_dpbf16_ps(acc, a, w); }
+};
 
 void gemm_bf16_panels(int64_t m, int64_t k2, int64_t k0, int64_t k1, const uint32_t* a, int64_t lda, const uint32_t* panels, int64_t cols,
                       float* y, int64_t ldy, const float* bias, bool gelu) {
-    for_panel_tiles(m, cols, [&](auto rows, auto panels_n, int64_t r, int64_t c, const __mmask16* mask) {
-        bf16_tile<decltype(rows)::value, decltype(panels_n)::value>(k2, k0, k1, a + r * lda, lda, panels + c * k2, y + r * ldy + c, ldy,
-                                                                      mask, bias ? bias + c : nullptr, gelu);
-    });
+    gemm_panels<Bf16Step>(m, k2, k0, k1, a, lda, panels, cols, y, ldy, bias, gelu);
 }
 
 // 32 values a step by vcvtne2ps2bf16 (nearest even, as fp32_to_bf16), the tail masked.

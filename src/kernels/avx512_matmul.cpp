@@ -163,25 +163,12 @@ void dot_u4_tile(int64_t k, int64_t block_size, const U4Weights& w, const float*
         for (int c = 0; c < NW; c++) out[r * NW + c] = _mm512_reduce_add_ps(acc[r][c]) + tail[r][c];
 }
 
-// An R-row tile of y over P panels, k range [k0, k1) (avx512_panels.hpp).
-template <int R, int P>
-void panel_tile(int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* w, float* y, int64_t ldy,
-                const __mmask16* mask, const float* bias, bool gelu) {
-    __m512 acc[R][P];
-    load_tile(acc, k0 == 0, y, ldy, mask);
-    const float* w0 = w + k0 * kF32Panel;
-    const float* w1 = w0 + k * kF32Panel;  // the next panel
-    for (int64_t i = 0; i < k1 - k0; i++) {
-        __m512 b[P];
-        b[0] = _mm512_loadu_ps(w0 + i * kF32Panel);
-        if constexpr (P == 2) b[1] = _mm512_loadu_ps(w1 + i * kF32Panel);
-        for (int r = 0; r < R; r++) {
-            const __m512 ar = _mm512_set1_ps(a[r * lda + k0 + i]);
-            for (int p = 0; p < P; p++) acc[r][p] = _mm512_fmadd_ps(ar, b[p], acc[r][p]);
-        }
-    }
-    store_tile(acc, k1 == k, bias, gelu, y, ldy, mask);
-}
+// gemm_panels's steps in f32: one value of a row of a against 16 weights.
+struct F32Step {
+    static __m512 load(const float* w) { return _mm512_loadu_ps(w); }
+    static __m512 broadcast(float a) { return _mm512_set1_ps(a); }
+    static __m512 madd(__m512 acc, __m512 a, __m512 w) { return _mm512_fmadd_ps(a, w, acc); }
+};
 
 }  // namespace
 
@@ -193,10 +180,7 @@ void rows_times_matrix_f32(int64_t m, int64_t k, int64_t n, const float* a, cons
 
 void gemm_f32_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels, int64_t cols,
                      float* y, int64_t ldy, const float* bias, bool gelu) {
-    for_panel_tiles(m, cols, [&](auto rows, auto panels_n, int64_t r, int64_t c, const __mmask16* mask) {
-        panel_tile<decltype(rows)::value, decltype(panels_n)::value>(k, k0, k1, a + r * lda, lda, panels + c * k, y + r * ldy + c, ldy,
-                                                                       mask, bias ? bias + c : nullptr, gelu);
-    });
+    gemm_panels<F32Step>(m, k, k0, k1, a, lda, panels, cols, y, ldy, bias, gelu);
 }
 
 // One weight row (decoding) takes dot_u4_rows, whose two accumulator sets keep the FMA

@@ -34,15 +34,17 @@ void pack_f32_panels(const float* w, int64_t ld, int64_t n, int64_t k, bool tran
             }
 }
 
-void gemm_f32_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels, int64_t cols,
-                     float* y, int64_t ldy, const float* bias, bool gelu) {
+// Both panel GEMMs: madd(acc, a step of a row, the step's weight) adds one step's products.
+template <class A, class W, class Madd>
+void gemm_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const A* a, int64_t lda, const W* panels, int64_t cols, float* y,
+                 int64_t ldy, const float* bias, bool gelu, Madd madd) {
     for (int64_t r = 0; r < m; r++) {
-        const float* ar = a + r * lda;
+        const A* ar = a + r * lda;
         float* yr = y + r * ldy;
         for (int64_t c = 0; c < cols; c++) {
-            const float* wc = panels + c / kF32Panel * k * kF32Panel + c % kF32Panel;
+            const W* wc = panels + c / kF32Panel * k * kF32Panel + c % kF32Panel;
             float acc = k0 == 0 ? 0.0f : yr[c];
-            for (int64_t i = k0; i < k1; i++) acc = acc + ar[i] * wc[i * kF32Panel];
+            for (int64_t i = k0; i < k1; i++) acc = madd(acc, ar[i], wc[i * kF32Panel]);
             if (k1 == k) {
                 if (bias) acc = acc + bias[c];
                 if (gelu) acc = gelu_erf(acc);
@@ -50,6 +52,11 @@ void gemm_f32_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* 
             yr[c] = acc;
         }
     }
+}
+
+void gemm_f32_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels, int64_t cols,
+                     float* y, int64_t ldy, const float* bias, bool gelu) {
+    gemm_panels(m, k, k0, k1, a, lda, panels, cols, y, ldy, bias, gelu, [](float acc, float x, float w) { return acc + x * w; });
 }
 
 void pack_bf16_panels(const float* f32, int64_t n, int64_t k, uint32_t* panels) {
@@ -73,24 +80,10 @@ void gemm_bf16_panels_scalar(int64_t m, int64_t k2, int64_t k0, int64_t k1, cons
                              int64_t cols, float* y, int64_t ldy, const float* bias, bool gelu) {
     const auto lo = [](uint32_t pair) { return bf16_to_fp32(static_cast<uint16_t>(pair)); };
     const auto hi = [](uint32_t pair) { return bf16_to_fp32(static_cast<uint16_t>(pair >> 16)); };
-    for (int64_t r = 0; r < m; r++) {
-        const uint32_t* ar = a + r * lda;
-        float* yr = y + r * ldy;
-        for (int64_t c = 0; c < cols; c++) {
-            const uint32_t* wc = panels + c / kF32Panel * k2 * kF32Panel + c % kF32Panel;
-            float acc = k0 == 0 ? 0.0f : yr[c];
-            for (int64_t i = k0; i < k1; i++) {
-                const uint32_t w = wc[i * kF32Panel];
-                acc = acc + hi(ar[i]) * hi(w);
-                acc = acc + lo(ar[i]) * lo(w);
-            }
-            if (k1 == k2) {
-                if (bias) acc = acc + bias[c];
-                if (gelu) acc = gelu_erf(acc);
-            }
-            yr[c] = acc;
-        }
-    }
+    gemm_panels(m, k2, k0, k1, a, lda, panels, cols, y, ldy, bias, gelu, [&](float acc, uint32_t x, uint32_t w) {
+        acc = acc + hi(x) * hi(w);
+        return acc + lo(x) * lo(w);
+    });
 }
 
 // Each weight dequantized to a float, (q - z) · scale, then the products summed in double
