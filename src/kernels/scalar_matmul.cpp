@@ -42,9 +42,9 @@ void gemm_panels(int64_t m, int64_t k, int64_t k0, int64_t k1, const A* a, int64
         const A* ar = a + r * lda;
         float* yr = y + r * ldy;
         for (int64_t c = 0; c < cols; c++) {
-            const W* wc = panels + c / kF32Panel * k * kF32Panel + c % kF32Panel;
+            const int64_t at = c / kF32Panel * k * kF32Panel + c % kF32Panel;  // the column's first weight
             float acc = k0 == 0 ? 0.0f : yr[c];
-            for (int64_t i = k0; i < k1; i++) acc = madd(acc, ar[i], wc[i * kF32Panel]);
+            for (int64_t i = k0; i < k1; i++) acc = madd(acc, ar[i], panels[at + i * kF32Panel]);
             if (k1 == k) {
                 if (bias) acc = acc + bias[c];
                 if (gelu) acc = gelu_erf(acc);
