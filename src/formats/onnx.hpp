@@ -211,6 +211,11 @@ public:
     StringMap metadata_props;
     std::vector<Function> functions;
 
+    // Gives the pages of [p, p + n) back to the OS where they lie in one of its mapped files
+    // (a weight the importer copied into a layout of its own); touched again, they are
+    // read from the file again.
+    void release(const void* p, size_t n) const;
+
     // Structural equality: metadata, graph, functions, tensors by value (not where the bytes live).
     bool same_as(const Model& o) const;
 

@@ -669,6 +669,11 @@ Model Model::open(const std::string& path) {
     return m;
 }
 
+void Model::release(const void* p, size_t n) const {
+    if (map_) map_->release(p, n);
+    for (const auto& [location, map] : external_maps_) map->release(p, n);
+}
+
 Model Model::parse(const uint8_t* data, size_t size, std::string name, ParseOptions opt) {
     Model m;
     m.name_ = std::move(name);

@@ -2,16 +2,13 @@
 #include <memory>
 #include <vector>
 
-#include "ops/op_base.hpp"
 #include "ops/ops.hpp"
+#include "ops/panel_gemm.hpp"
 
 namespace lmx::ops {
 
 // A dense layer over f32 weights packed in panels (kernels.hpp), in bf16 where the op has
-// a bf16 copy and the table native bf16 products: tasks are (block of rows, two panels),
-// a thread's contiguous range walking the panels of one row block so that block stays in
-// L2; each task passes over k in ranges whose two panels (16 KB) stay in L1 with the rows
-// of a that meet them.
+// a bf16 copy and the table native bf16 products; the tasks of ops/panel_gemm.hpp.
 class Dense final : public NamedOp {
 public:
     Dense(int64_t n, bool gelu, std::shared_ptr<const std::vector<uint32_t>> bf16)
@@ -45,36 +42,16 @@ public:
             parallel_for(ctx, m, [&](int64_t lo, int64_t hi) {
                 for (int64_t r = lo; r < hi; r++) ctx.kernels.to_bf16_pairs(k, x + r * k, a + r * k2);
             }, 16);
-            tasks(ctx, m, k2, 128, [&](int64_t r0, int64_t nr, int64_t c0, int64_t cols, int64_t k0, int64_t k1) {
+            for_panel_tasks(ctx, m, n_, k2, [&](int64_t r0, int64_t nr, int64_t c0, int64_t cols, int64_t k0, int64_t k1) {
                 ctx.kernels.gemm_bf16_panels(nr, k2, k0, k1, a + r0 * k2, k2, bf16_->data() + c0 * k2, cols, y + r0 * n_ + c0, n_,
                                              bias ? bias + c0 : nullptr, gelu_);
             });
             return;
         }
-        const float* w = in[1].as<float>();
-        tasks(ctx, m, k, 128, [&](int64_t r0, int64_t nr, int64_t c0, int64_t cols, int64_t k0, int64_t k1) {
-            ctx.kernels.gemm_f32_panels(nr, k, k0, k1, x + r0 * k, k, w + c0 * k, cols, y + r0 * n_ + c0, n_, bias ? bias + c0 : nullptr,
-                                        gelu_);
-        });
+        panel_gemm_f32(ctx, m, k, n_, x, in[1].as<float>(), bias, gelu_, y);
     }
 
 private:
-    // gemm(r0, rows, c0, cols, k0, k1) for every task and k range; k counts the kernel's
-    // steps (values, or pairs of them).
-    template <class Gemm>
-    void tasks(graph::ExecContext& ctx, int64_t m, int64_t k, int64_t k_range, const Gemm& gemm) const {
-        constexpr int64_t kRowBlock = 96, kCols = 2 * kernels::kF32Panel;
-        const int64_t blocks = (m + kRowBlock - 1) / kRowBlock, rows = blocks ? (m + blocks - 1) / blocks : 0;
-        const int64_t chunks = (n_ + kCols - 1) / kCols;
-        parallel_for(ctx, blocks * chunks, [&](int64_t lo, int64_t hi) {
-            for (int64_t t = lo; t < hi; t++) {
-                const int64_t r0 = t / chunks * rows, c0 = t % chunks * kCols;
-                for (int64_t k0 = 0; k0 == 0 || k0 < k; k0 += k_range)
-                    gemm(r0, std::min(rows, m - r0), c0, std::min(kCols, n_ - c0), k0, std::min(k, k0 + k_range));
-            }
-        });
-    }
-
     int64_t n_;
     bool gelu_;
     std::shared_ptr<const std::vector<uint32_t>> bf16_;

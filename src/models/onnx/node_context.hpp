@@ -17,11 +17,12 @@ namespace lmx::models::onnx_import {
 
 class NodeContext {
 public:
-    NodeContext(const onnx::Node& n, int64_t opset, std::vector<const graph::Value*> inputs = {})
-        : node(n), opset(opset), inputs_(std::move(inputs)) {}
+    NodeContext(const onnx::Node& n, int64_t opset, std::vector<const graph::Value*> inputs = {}, const onnx::Model* file = nullptr)
+        : node(n), opset(opset), file(file), inputs_(std::move(inputs)) {}
 
     const onnx::Node& node;
     const int64_t opset;
+    const onnx::Model* file;  // the model being imported (where its weights are mapped)
     // Input i when it is a constant (an initializer or Constant node: its data is known
     // at import), else nullptr.
     const graph::Value* constant_input(size_t i) const {
@@ -43,6 +44,11 @@ private:
     const onnx::Attribute* typed(std::string_view name, onnx::AttrType t) const;
     std::vector<const graph::Value*> inputs_;
 };
+
+// A constant 2-D f32 MatMul b ([K, N], or [N, K] when trans_b) packed for the panel GEMM
+// (ops::nd::matmul's panels), its pages in the file given back (file may be nullptr);
+// nullptr for anything else.
+std::shared_ptr<const std::vector<float>> f32_panels_of(const onnx::Model* file, const graph::Value* b, bool trans_b);
 
 using Factory = ops::OpPtr (*)(const NodeContext&);
 struct Entry {

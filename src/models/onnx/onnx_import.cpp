@@ -234,7 +234,8 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
             if (auto f = fused.find(ni); f != fused.end()) {
                 auto b = ids.find(g.nodes[f->second].inputs.at(0)), a = ids.find(n.inputs[0]);
                 if (a == ids.end() || b == ids.end()) fail("an input is not produced by an earlier node or the graph inputs");
-                ids[n.outputs.at(0)] = ir.add_dynamic_node(ops::nd::matmul(true), {a->second, b->second}, n.outputs).at(0);
+                const ops::OpPtr mm = ops::nd::matmul(true, f32_panels_of(&out->file, &ir.value(b->second), true));
+                ids[n.outputs.at(0)] = ir.add_dynamic_node(mm, {a->second, b->second}, n.outputs).at(0);
                 continue;
             }
             if (auto sib = siblings.find(ni); sib != siblings.end() && add_matmul_nbits_group(*out, ids, sib->second, absorbed)) continue;
@@ -248,7 +249,7 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
                 inputs.push_back(it->second);
             }
             // after the loop above: absent() may add a value, moving the others
-            ops::OpPtr op = find_entry(n)->make(NodeContext(n, opset_of(out->file, n.domain), input_values(*out, ids, n)));
+            ops::OpPtr op = find_entry(n)->make(NodeContext(n, opset_of(out->file, n.domain), input_values(*out, ids, n), &out->file));
             std::vector<graph::ValueId> outs = ir.add_dynamic_node(std::move(op), std::move(inputs), n.outputs);
             for (size_t i = 0; i < outs.size(); i++)
                 if (!n.outputs[i].empty()) ids[n.outputs[i]] = outs[i];

@@ -1,13 +1,23 @@
 // ONNX's matrix products and normalizations, with onnxruntime's contrib forms of the
 // latter (SimplifiedLayerNormalization is registered by onnxruntime in the standard
 // domain, the Skip* ones in com.microsoft).
+#include "kernels/kernels.hpp"
 #include "models/onnx/node_context.hpp"
 #include "ops/nd/matmul_nd.hpp"
 #include "ops/nd/normalization.hpp"
 
 namespace lmx::models::onnx_import {
 
-static ops::OpPtr make_matmul(const NodeContext&) { return ops::nd::matmul(); }
+std::shared_ptr<const std::vector<float>> f32_panels_of(const onnx::Model* file, const graph::Value* b, bool trans_b) {
+    if (!b || !b->data || b->dtype != DType::F32 || b->dims.size() != 2) return nullptr;
+    const int64_t k = b->dims[trans_b ? 1 : 0], n = b->dims[trans_b ? 0 : 1];
+    auto panels = std::make_shared<std::vector<float>>(static_cast<size_t>(kernels::f32_panels(n) * k * kernels::kF32Panel));
+    kernels::pack_f32_panels(static_cast<const float*>(b->data), trans_b ? k : n, n, k, trans_b, panels->data());
+    if (file) file->release(b->data, static_cast<size_t>(k * n) * sizeof(float));
+    return panels;
+}
+
+static ops::OpPtr make_matmul(const NodeContext& n) { return ops::nd::matmul(false, f32_panels_of(n.file, n.constant_input(1), false)); }
 
 static ops::OpPtr make_gemm(const NodeContext& n) {
     ops::nd::GemmParams p;

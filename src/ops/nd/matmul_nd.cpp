@@ -1,6 +1,7 @@
 #include "ops/nd/matmul_nd.hpp"
 
 #include "ops/nd/nd.hpp"
+#include "ops/panel_gemm.hpp"
 
 namespace lmx::ops::nd {
 
@@ -33,7 +34,8 @@ void row_times_matrix(const T* a, const T* b, T* y, int64_t k, int64_t n, int64_
 // into the product, so the transposed copy is never made): y = Σ_k a[m, k] · b[n, k].
 class MatMulNd final : public NamedOp {
 public:
-    explicit MatMulNd(bool trans_b) : NamedOp(trans_b ? "MatMul(transB)" : "MatMul"), trans_b_(trans_b) {}
+    MatMulNd(bool trans_b, std::shared_ptr<const std::vector<float>> panels)
+        : NamedOp(trans_b ? "MatMul(transB)" : "MatMul"), trans_b_(trans_b), panels_(std::move(panels)) {}
 
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 2, 2);
@@ -76,6 +78,12 @@ private:
         const T* a = in[0].as<T>();
         const T* b = in[1].as<T>();
         T* y = out.as<T>();
+        if constexpr (std::is_same_v<T, float>) {
+            if (panels_ && bd.size() == 2 && ad.size() >= 2) {  // every row of a against one b
+                panel_gemm_f32(ctx, static_cast<int64_t>(a_off.size()) * m, k, n, a, panels_->data(), nullptr, false, y);
+                return;
+            }
+        }
         if (trans_b_) {
             // One dot product per output element, over contiguous rows of a and b; tasks are
             // (batch, row) pairs.
@@ -131,6 +139,7 @@ private:
     }
 
     bool trans_b_;
+    std::shared_ptr<const std::vector<float>> panels_;
 };
 
 class Gemm final : public NamedOp {
@@ -188,7 +197,9 @@ private:
 
 }  // namespace
 
-OpPtr matmul(bool trans_b) { return std::make_shared<MatMulNd>(trans_b); }
+OpPtr matmul(bool trans_b, std::shared_ptr<const std::vector<float>> panels) {
+    return std::make_shared<MatMulNd>(trans_b, std::move(panels));
+}
 OpPtr gemm(const GemmParams& p) { return std::make_shared<Gemm>(p); }
 
 }  // namespace lmx::ops::nd
