@@ -113,20 +113,23 @@ void rows_times_matrix_blocked(int64_t m, int64_t k, int64_t c0, int64_t c1, con
                 });
     }
 }
+
+// The exact GELU, x · Φ(x) with the erf, as BERT and torch's nn.GELU() compute it.
+inline float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752440f)); }
+
 // f32 weights packed for a GEMM: a [k, n] matrix as panels of kF32Panel columns, panel p
 // holding its k rows of kF32Panel contiguous floats (columns past n zero), so a kernel's
 // tile reads its weights as one contiguous stream. pack_f32_panels takes the [n, k] layout
 // of PyTorch's Linear weight (w[c·ld + i]), or with transposed = false [k, n] (w[i·ld + c]).
 constexpr int64_t kF32Panel = 16;
-// The exact GELU, x · Φ(x) with the erf, as BERT and torch's nn.GELU() compute it.
-inline float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752440f)); }
 inline int64_t f32_panels(int64_t n) { return (n + kF32Panel - 1) / kF32Panel; }
 void pack_f32_panels(const float* w, int64_t ld, int64_t n, int64_t k, bool transposed, float* panels);
 // Rows [0, m) of y (stride ldy), columns [0, cols) of the panels at `panels` (k rows each):
 // y[r·ldy + c] = (k0 == 0 ? 0 : y[r·ldy + c]) + Σ_{k0 <= i < k1} a[r·lda + i] · w[i, c], i
 // ascending (SIMD: fused multiply-adds; scalar: multiply, then add), so an element's bits
 // depend neither on m nor on how k is split into ranges. When k1 == k: then + bias[c]
-// (bias may be nullptr), then GELU (erf) when `gelu`: gelu_erf's value, SIMD within a few ulp.
+// (bias may be nullptr), then GELU when `gelu`: gelu_erf in the scalar reference, an erfc
+// approximation within 1.5e-7 in SIMD.
 using GemmF32PanelsFn = void (*)(int64_t m, int64_t k, int64_t k0, int64_t k1, const float* a, int64_t lda, const float* panels,
                                  int64_t cols, float* y, int64_t ldy, const float* bias, bool gelu);
 
