@@ -37,22 +37,24 @@ public:
         const kernels::Table& kt = ctx.kernels;
         const float *q = in[0].as<float>(), *k = in[1].as<float>(), *v = in[2].as<float>();
         float* y = out[0].as<float>();
-        parallel_for_dynamic(ctx, seqs.n_seq * p_.n_heads, [&](int64_t item, int64_t) {
-            const int64_t s = item / p_.n_heads, col = item % p_.n_heads * hd;
-            const int64_t lo = seqs.begin(s), len = seqs.end(s) - lo;
-            const int64_t key_floats = kernels::f32_panels(len) * hd * kernels::kF32Panel;
-            const int64_t value_floats = kernels::f32_panels(hd) * len * kernels::kF32Panel;
-            thread_local std::vector<float> scratch;
-            scratch.resize(static_cast<size_t>(key_floats + value_floats + len * len));
-            float* keys = scratch.data();
-            float* values = keys + key_floats;
-            float* probs = values + value_floats;
-            kernels::pack_f32_panels(k + lo * d + col, d, len, hd, true, keys);
-            kernels::pack_f32_panels(v + lo * d + col, d, hd, len, false, values);
-            kt.gemm_f32_panels(len, hd, 0, hd, q + lo * d + col, d, keys, len, probs, len, nullptr, false);
-            for (int64_t j = 0; j < len; j++) kt.softmax_row(len, probs + j * len, p_.scale);
-            for (int64_t k0 = 0; k0 < len; k0 += 128)
-                kt.gemm_f32_panels(len, len, k0, std::min(len, k0 + 128), probs, len, values, hd, y + lo * d + col, d, nullptr, false);
+        parallel_for_dynamic(ctx, seqs.n_seq * p_.n_heads, [&](int64_t first, int64_t end) {
+            for (int64_t item = first; item < end; item++) {
+                const int64_t s = item / p_.n_heads, col = item % p_.n_heads * hd;
+                const int64_t lo = seqs.begin(s), len = seqs.end(s) - lo;
+                const int64_t key_floats = kernels::f32_panels(len) * hd * kernels::kF32Panel;
+                const int64_t value_floats = kernels::f32_panels(hd) * len * kernels::kF32Panel;
+                thread_local std::vector<float> scratch;
+                scratch.resize(static_cast<size_t>(key_floats + value_floats + len * len));
+                float* keys = scratch.data();
+                float* values = keys + key_floats;
+                float* probs = values + value_floats;
+                kernels::pack_f32_panels(k + lo * d + col, d, len, hd, true, keys);
+                kernels::pack_f32_panels(v + lo * d + col, d, hd, len, false, values);
+                kt.gemm_f32_panels(len, hd, 0, hd, q + lo * d + col, d, keys, len, probs, len, nullptr, false);
+                for (int64_t j = 0; j < len; j++) kt.softmax_row(len, probs + j * len, p_.scale);
+                for (int64_t k0 = 0; k0 < len; k0 += 128)
+                    kt.gemm_f32_panels(len, len, k0, std::min(len, k0 + 128), probs, len, values, hd, y + lo * d + col, d, nullptr, false);
+            }
         });
     }
 

@@ -76,6 +76,19 @@ TEST(Embedder, MatchesSentenceTransformersReferenceOn520Texts) {
     expect_reference_vectors(f32, 0.999999, "f32 products (--f32)");
 }
 
+// One thread runs every work item itself (parallel_for_dynamic hands it the whole range):
+// the same vectors as two.
+TEST(Embedder, OneThreadGivesTheVectorsOfTwo) {
+    REQUIRE_EMBED_MODEL();
+    const std::vector<std::string> texts = {"a first sentence about lighthouses", "and a second one, about bread"};
+    lmx::EmbedderOptions o;
+    o.n_threads = 1;
+    lmx::Embedder one(embed_model_dir(), o);
+    const auto want = default_embedder()->embed(texts), got = one.embed(texts);
+    for (size_t i = 0; i < texts.size(); i++)
+        for (size_t j = 0; j < want[i].size(); j++) ASSERT_NEAR(got[i][j], want[i][j], 1e-6) << "text " << i << " dim " << j;
+}
+
 TEST(Embedder, BatchingDoesNotChangeVectors) {
     REQUIRE_EMBED_MODEL();
     lmx::Embedder& e = *default_embedder();
