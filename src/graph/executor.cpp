@@ -164,12 +164,15 @@ std::vector<Tensor> Executor::run_dynamic(ExecContext& ctx, const std::vector<Te
     for (auto& b : owned_)
         if (!b.empty()) spare_.emplace(b.size(), std::move(b));
     owned_.assign(g_.values().size(), {});
-    // The smallest spare buffer that fits, else a new one with an eighth to spare: a
-    // decoder's KV cache grows by a row a step, and a taken output recycled a step later
-    // (take_output) then still fits the next step's.
-    auto take = [&](size_t bytes) {
+    // The smallest spare buffer that fits, else a new one with some to spare: a decoder's
+    // KV cache (graph outputs) grows by a row a step, and a taken output recycled a step
+    // later (take_output) then fits the next steps' too. Outputs get half again, so the
+    // cache is reallocated (and its fresh pages faulted in) a few times over a long
+    // generation rather than every few steps; intermediates an eighth.
+    const int graph_end = static_cast<int>(g_.nodes().size());
+    auto take = [&](size_t bytes, bool output) {
         const auto it = spare_.lower_bound(bytes + kAlign);
-        if (it == spare_.end()) return std::vector<uint8_t>(bytes + kAlign + bytes / 8);
+        if (it == spare_.end()) return std::vector<uint8_t>(bytes + kAlign + (output ? bytes / 2 : bytes / 8));
         std::vector<uint8_t> b = std::move(it->second);
         spare_.erase(it);
         return b;
@@ -221,7 +224,7 @@ std::vector<Tensor> Executor::run_dynamic(ExecContext& ctx, const std::vector<Te
                     fail("output ", o, " ", dims_to_string(specs[o].dims), " needs ", bytes, " bytes, over the limit of ", ctx.max_tensor_bytes);
                 std::vector<uint8_t> b;
                 try {
-                    b = take(bytes);
+                    b = take(bytes, last_use_[static_cast<size_t>(id)] == graph_end);
                 } catch (const std::bad_alloc&) {
                     fail("out of memory for output ", o, " ", dims_to_string(specs[o].dims), " (", bytes, " bytes)");
                 }

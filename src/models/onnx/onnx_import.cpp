@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "base/error.hpp"
+#include "models/onnx/fusions.hpp"
 #include "models/onnx/node_context.hpp"
 #include "ops/nd/matmul_nd.hpp"
 
@@ -222,9 +223,10 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
     std::vector<bool> absorbed(g.nodes.size(), false);
     for (const auto& [mm, t] : fused) absorbed[t] = true;
     const std::map<size_t, std::vector<size_t>> siblings = matmul_nbits_siblings(g);
+    const std::map<size_t, Fusion> fusions = find_fusions(g, absorbed);
     for (size_t ni = 0; ni < g.nodes.size(); ni++) {
         const onnx::Node& n = g.nodes[ni];
-        if (absorbed[ni]) continue;  // its MatMul reads the untransposed input
+        if (absorbed[ni]) continue;  // its MatMul reads the untransposed input, or a fused op does its work
         const std::string label = "node " + shown(n.name.empty() ? (n.outputs.empty() ? "" : n.outputs[0]) : n.name) + " (" + op_label(n) + ")";
         try {
             if (n.op_type == "Constant" && standard_domain(n.domain)) {
@@ -236,6 +238,17 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
                 if (a == ids.end() || b == ids.end()) fail("an input is not produced by an earlier node or the graph inputs");
                 const ops::OpPtr mm = ops::nd::matmul(true, f32_panels_of(&out->file, &ir.value(b->second), true));
                 ids[n.outputs.at(0)] = ir.add_dynamic_node(mm, {a->second, b->second}, n.outputs).at(0);
+                continue;
+            }
+            if (auto f = fusions.find(ni); f != fusions.end()) {
+                std::vector<graph::ValueId> inputs;
+                for (const std::string& name : f->second.inputs) {
+                    auto it = ids.find(name);
+                    if (it == ids.end()) fail("input ", shown(name), " is not produced by an earlier node or the graph inputs");
+                    inputs.push_back(it->second);
+                }
+                const std::vector<graph::ValueId> outs = ir.add_dynamic_node(f->second.op, std::move(inputs), f->second.outputs);
+                for (size_t i = 0; i < outs.size(); i++) ids[f->second.outputs[i]] = outs[i];
                 continue;
             }
             if (auto sib = siblings.find(ni); sib != siblings.end() && add_matmul_nbits_group(*out, ids, sib->second, absorbed)) continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "base/det_math.hpp"
@@ -66,6 +67,11 @@ private:
             for (int64_t r = lo; r < hi; r++) {
                 const float* xr = x + r * len;
                 float* yr = y + r * len;
+                if (k_ == SoftmaxKind::softmax && !ctx.deterministic) {  // the SIMD row kernel
+                    if (yr != xr) std::memcpy(yr, xr, static_cast<size_t>(len) * sizeof(float));
+                    ctx.kernels.softmax_row(len, yr, 1.0f);
+                    continue;
+                }
                 float m = -std::numeric_limits<float>::infinity();
                 for (int64_t j = 0; j < len; j++) m = xr[j] > m ? xr[j] : m;
                 for (int64_t j = 0; j < len; j++) yr[j] = xr[j] - m;

@@ -1,0 +1,155 @@
+#include "models/onnx/fusions.hpp"
+
+#include <cstring>
+#include <optional>
+
+#include "ops/nd/rotate_half.hpp"
+
+namespace lmx::models::onnx_import {
+
+namespace {
+
+bool is_op(const onnx::Node& n, const char* type) { return n.op_type == type && (n.domain.empty() || n.domain == "ai.onnx"); }
+
+// Who produces and how many read each value (graph outputs count as readers).
+struct Uses {
+    explicit Uses(const onnx::Graph& g) : g_(g) {
+        for (size_t i = 0; i < g.nodes.size(); i++) {
+            for (const std::string& in : g.nodes[i].inputs) readers_[in]++;
+            for (const std::string& out : g.nodes[i].outputs) producer_[out] = i;
+        }
+        for (const onnx::ValueInfo& o : g.outputs) readers_[o.name]++;
+        for (const onnx::Tensor& t : g.initializers) init_[t.name] = &t;
+    }
+    // The node producing `value` when that node is `type` with one output and `value` has
+    // no reader but the pattern's.
+    const onnx::Node* sole(const std::string& value, const char* type) const {
+        auto p = producer_.find(value);
+        auto r = readers_.find(value);
+        if (p == producer_.end() || r == readers_.end() || r->second != 1) return nullptr;
+        const onnx::Node& n = g_.nodes[p->second];
+        return is_op(n, type) && n.outputs.size() == 1 ? &n : nullptr;
+    }
+    const onnx::Node* producer(const std::string& value) const {
+        auto p = producer_.find(value);
+        return p == producer_.end() ? nullptr : &g_.nodes[p->second];
+    }
+    size_t index(const onnx::Node* n) const { return static_cast<size_t>(n - g_.nodes.data()); }
+    const onnx::Tensor* initializer(const std::string& name) const {
+        auto it = init_.find(name);
+        return it == init_.end() ? nullptr : it->second;
+    }
+    // A one-element int64 initializer's value.
+    std::optional<int64_t> scalar_int(const std::string& name) const {
+        const onnx::Tensor* t = initializer(name);
+        if (!t || t->dtype != onnx::DataType::INT64 || t->elements() != 1 || t->nbytes() != 8) return std::nullopt;
+        int64_t v;
+        std::memcpy(&v, t->bytes().data(), 8);
+        return v;
+    }
+
+private:
+    const onnx::Graph& g_;
+    std::map<std::string, size_t> producer_;
+    std::map<std::string, int> readers_;
+    std::map<std::string, const onnx::Tensor*> init_;
+};
+
+int64_t int_attr(const onnx::Node& n, const char* name, int64_t fallback) {
+    const onnx::Attribute* a = n.attribute(name);
+    return a ? a->i : fallback;
+}
+
+// a and b are products of the same input by constant f32 weights of the same shape
+// (a layer's gate and up): their dims are equal whatever the input's.
+bool same_shape_products(const Uses& u, const std::string& a, const std::string& b) {
+    const onnx::Node *pa = u.producer(a), *pb = u.producer(b);
+    if (!pa || !pb || pa == pb || pa->inputs.size() < 2 || pb->inputs.size() < 2 || pa->inputs[0] != pb->inputs[0]) return false;
+    if (pa->op_type == "MatMulNBits" && pa->domain == "com.microsoft" && pb->op_type == "MatMulNBits" && pb->domain == "com.microsoft") {
+        const onnx::Tensor* scales = pa->inputs.size() > 2 ? u.initializer(pa->inputs[2]) : nullptr;
+        return scales && scales->dtype == onnx::DataType::FLOAT && int_attr(*pa, "N", -1) == int_attr(*pb, "N", -2) &&
+               int_attr(*pa, "K", -1) == int_attr(*pb, "K", -2);
+    }
+    if (is_op(*pa, "MatMul") && is_op(*pb, "MatMul")) {
+        const onnx::Tensor *wa = u.initializer(pa->inputs[1]), *wb = u.initializer(pb->inputs[1]);
+        return wa && wb && wa->dtype == onnx::DataType::FLOAT && wb->dtype == onnx::DataType::FLOAT && wa->dims == wb->dims;
+    }
+    return false;
+}
+
+// Mul(Mul(g, Sigmoid(g)), u) -> swiglu(g, u), either operand order at each Mul.
+bool match_swiglu(const Uses& u, const onnx::Node& n, Fusion& f) {
+    if (!is_op(n, "Mul") || n.inputs.size() != 2) return false;
+    for (int side = 0; side < 2; side++) {
+        const onnx::Node* silu = u.sole(n.inputs[static_cast<size_t>(side)], "Mul");
+        const std::string& up = n.inputs[static_cast<size_t>(1 - side)];
+        if (!silu || silu->inputs.size() != 2) continue;
+        for (int s = 0; s < 2; s++) {
+            const onnx::Node* sig = u.sole(silu->inputs[static_cast<size_t>(s)], "Sigmoid");
+            const std::string& gate = silu->inputs[static_cast<size_t>(1 - s)];
+            if (!sig || sig->inputs.size() != 1 || sig->inputs[0] != gate || !same_shape_products(u, gate, up)) continue;
+            f = {ops::swiglu(), {gate, up}, n.outputs, {u.index(silu), u.index(sig)}};
+            return true;
+        }
+    }
+    return false;
+}
+
+// Slice(x, [start], [end], [-1]) with constant one-element starts, ends and axes (steps 1).
+bool last_axis_slice(const Uses& u, const onnx::Node* s, const std::string& x, int64_t& start, int64_t& end) {
+    if (!s || s->inputs.size() < 4 || s->inputs.size() > 5 || s->inputs[0] != x) return false;
+    const auto b = u.scalar_int(s->inputs[1]), e = u.scalar_int(s->inputs[2]), axis = u.scalar_int(s->inputs[3]);
+    if (!b || !e || !axis || *axis != -1) return false;
+    if (s->inputs.size() == 5 && !s->inputs[4].empty() && u.scalar_int(s->inputs[4]) != std::optional<int64_t>(1)) return false;
+    start = *b;
+    end = *e;
+    return true;
+}
+
+// Add(Mul(x, cos), Mul(Concat(Neg(Slice(x, h, 2h)), Slice(x, 0, h), axis -1), sin)) ->
+// rotate_half(x, cos, sin), either operand order at the Muls and the Add.
+bool match_rotate_half(const Uses& u, const onnx::Node& n, Fusion& f) {
+    if (!is_op(n, "Add") || n.inputs.size() != 2) return false;
+    for (int side = 0; side < 2; side++) {
+        const onnx::Node *mc = u.sole(n.inputs[static_cast<size_t>(side)], "Mul"), *ms = u.sole(n.inputs[static_cast<size_t>(1 - side)], "Mul");
+        if (!mc || !ms || mc->inputs.size() != 2 || ms->inputs.size() != 2) continue;
+        for (int r = 0; r < 2; r++) {
+            const onnx::Node* cat = u.sole(ms->inputs[static_cast<size_t>(r)], "Concat");
+            const std::string& sin = ms->inputs[static_cast<size_t>(1 - r)];
+            if (!cat || cat->inputs.size() != 2 || int_attr(*cat, "axis", 0) != -1) continue;
+            const onnx::Node *neg = u.sole(cat->inputs[0], "Neg"), *lo = u.sole(cat->inputs[1], "Slice");
+            const onnx::Node* hi = neg && neg->inputs.size() == 1 ? u.sole(neg->inputs[0], "Slice") : nullptr;
+            if (!hi || !lo) continue;
+            for (int c = 0; c < 2; c++) {
+                const std::string &x = mc->inputs[static_cast<size_t>(c)], &cos = mc->inputs[static_cast<size_t>(1 - c)];
+                int64_t lo_b, lo_e, hi_b, hi_e;
+                if (!last_axis_slice(u, lo, x, lo_b, lo_e) || !last_axis_slice(u, hi, x, hi_b, hi_e)) continue;
+                const int64_t half = lo_e;
+                if (lo_b != 0 || half <= 0 || hi_b != half || hi_e < 2 * half) continue;  // hi_e past the end: to the end
+                f = {ops::nd::rotate_half(half), {x, cos, sin}, n.outputs, {}};
+                for (const onnx::Node* m : {mc, ms, cat, neg, lo, hi}) f.absorbs.push_back(u.index(m));
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+std::map<size_t, Fusion> find_fusions(const onnx::Graph& g, std::vector<bool>& absorbed) {
+    const Uses u(g);
+    std::map<size_t, Fusion> fused;
+    for (size_t i = 0; i < g.nodes.size(); i++) {
+        Fusion f;
+        if (absorbed[i] || !(match_swiglu(u, g.nodes[i], f) || match_rotate_half(u, g.nodes[i], f))) continue;
+        bool free = true;  // no node of the pattern is already another's
+        for (size_t a : f.absorbs) free = free && !absorbed[a] && !fused.count(a);
+        if (!free) continue;
+        for (size_t a : f.absorbs) absorbed[a] = true;
+        fused[i] = std::move(f);
+    }
+    return fused;
+}
+
+}  // namespace lmx::models::onnx_import

@@ -1,0 +1,27 @@
+#pragma once
+// Patterns of plain ONNX nodes the importer replaces by one op, found before import: an
+// exported SwiGLU (gate · sigmoid(gate) · up: three nodes) and RoPE written as
+// rotate_half (seven). Only where the pattern's values have no other reader, and where
+// the fused op is sure to compute what the nodes did (same dims, f32, the same roundings).
+#include <map>
+#include <string>
+#include <vector>
+
+#include "formats/onnx.hpp"
+#include "ops/ops.hpp"
+
+namespace lmx::models::onnx_import {
+
+struct Fusion {
+    ops::OpPtr op;
+    std::vector<std::string> inputs;   // value names
+    std::vector<std::string> outputs;  // the last node's
+    std::vector<size_t> absorbs;       // the pattern's other nodes
+};
+
+// Per node index where a fused op goes (the pattern's last node), the op; absorbed[i]
+// is set for every other node of a pattern (nodes already absorbed are left alone),
+// which the import then skips.
+std::map<size_t, Fusion> find_fusions(const onnx::Graph& g, std::vector<bool>& absorbed);
+
+}  // namespace lmx::models::onnx_import
