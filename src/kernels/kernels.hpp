@@ -153,13 +153,18 @@ void gemm_bf16_panels_scalar(int64_t m, int64_t k2, int64_t k0, int64_t k1, cons
 // block_size (a power of 2 >= 16; the last block may be partial, its bytes padded), two
 // values a byte, low nibble first; block j is (q - z_j) · scales[j] with z_j nibble j of zp
 // (low nibble first) or 8 when zp is nullptr. Weight row c starts at q + c·q_stride,
-// scales + c·scales_stride, zp + c·zp_stride.
+// scales + c·scales_stride, zp + c·zp_stride. offsets, when set, holds −z_j · scales[j]
+// per block (stride scales_stride, u4_offsets): the f32 dot may then compute a weight as
+// q · scale + offset, one fused multiply-add, instead of unpacking z.
 struct U4Weights {
     const uint8_t* q;
     const float* scales;
     const uint8_t* zp;
     int64_t q_stride, scales_stride, zp_stride;
+    const float* offsets = nullptr;
 };
+// offsets[c·blocks + j] = −z_j · scales[j] of weight row c < rows (w.offsets unused).
+void u4_offsets(const U4Weights& w, int64_t rows, int64_t blocks, float* offsets);
 // out[r·nw + c] = weight row c · a[r] for c < nw and r < nr (both <= kMaxDotRows): each
 // weight vector is unpacked once for all rows, each activation vector loaded once for
 // all weight rows.

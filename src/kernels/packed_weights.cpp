@@ -145,14 +145,14 @@ PackedWeights::PackedWeights(const U4Matrix& w, int64_t n, int64_t k)
     if (n <= 0 || n % kPackedRows != 0 || k <= 0 || k % 32 != 0 || w.block_size < 32 || w.block_size % 32 != 0)
         fail("repacking MatMulNBits weights needs a multiple of ", kPackedRows, " rows of a multiple of 32 values in blocks of a multiple of 32, got ",
              n, " x ", k, " in blocks of ", w.block_size);
-    storage_.reset(new uint8_t[static_cast<size_t>(n / kPackedRows) * tile_bytes_ + 63]);
-    data_ = storage_.get() + (-reinterpret_cast<uintptr_t>(storage_.get()) & 63);
+    storage_ = WeightMemory(static_cast<size_t>(n / kPackedRows) * tile_bytes_);
+    uint8_t* data = storage_.data();
     const int64_t blocks = (k + w.block_size - 1) / w.block_size, zp_row = (blocks + 1) / 2;
     for (int64_t t = 0; t < n / kPackedRows; t++) {
         const int64_t r0 = t * kPackedRows;
         const U4Matrix rows{w.q + static_cast<size_t>(r0 * blocks * w.block_size / 2), w.scales + r0 * blocks,
                             w.zp ? w.zp + r0 * zp_row : nullptr, w.block_size};
-        pack_u4_tile(rows, k, data_ + static_cast<size_t>(t) * tile_bytes_);
+        pack_u4_tile(rows, k, data + static_cast<size_t>(t) * tile_bytes_);
     }
 }
 
@@ -171,12 +171,12 @@ PackedWeights::PackedWeights(DType t, const void* rows, int64_t n, int64_t k)
     tile_bytes_ = static_cast<size_t>(nb) * (layout_ == PackedLayout::q4k ? kPackedQ4KBytes
                                              : layout_ == PackedLayout::q8 ? kPackedQ8Bytes
                                                                            : kPackedQ41Bytes);
-    storage_.reset(new uint8_t[static_cast<size_t>(n / kPackedRows) * tile_bytes_ + 63]);
-    data_ = storage_.get() + (-reinterpret_cast<uintptr_t>(storage_.get()) & 63);
+    storage_ = WeightMemory(static_cast<size_t>(n / kPackedRows) * tile_bytes_);
+    uint8_t* data = storage_.data();
     const size_t row_bytes = dtype_row_bytes(t, k);
     for (int64_t tile = 0; tile < n / kPackedRows; tile++) {
         const auto* first = static_cast<const uint8_t*>(rows) + static_cast<size_t>(tile * kPackedRows) * row_bytes;
-        uint8_t* out = data_ + static_cast<size_t>(tile) * tile_bytes_;
+        uint8_t* out = data + static_cast<size_t>(tile) * tile_bytes_;
         if (layout_ == PackedLayout::q4k) pack_q4k_tile(reinterpret_cast<const block_q4_K*>(first), nb, out);
         else if (layout_ == PackedLayout::q4_1) pack_q4_1_tile(reinterpret_cast<const block_q4_1*>(first), nb, out);
         else pack_q8_tile(t, first, row_bytes, nb, out);

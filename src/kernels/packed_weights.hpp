@@ -49,6 +49,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/weight_memory.hpp"
 #include "tensor/dtype.hpp"
 
 namespace lmx::kernels {
@@ -89,15 +90,14 @@ public:
     int64_t n() const { return n_; }
     int64_t k() const { return k_; }
     size_t tile_bytes() const { return tile_bytes_; }
-    const uint8_t* tile(int64_t t) const { return data_ + static_cast<size_t>(t) * tile_bytes_; }
+    const uint8_t* tile(int64_t t) const { return storage_.data() + static_cast<size_t>(t) * tile_bytes_; }
 
 private:
     DType dtype_;
     PackedLayout layout_;
     int64_t n_, k_;
     size_t tile_bytes_;
-    std::unique_ptr<uint8_t[]> storage_;
-    uint8_t* data_;  // storage_ aligned to 64 bytes: every section starts a cache line
+    WeightMemory storage_;  // aligned to 64 bytes: every section starts a cache line
 };
 
 // y[r·ldy + c] = row c of the tile · a[r] for c < 16, r < nr <= kMaxDotRows; a holds rows of

@@ -109,6 +109,14 @@ void dot_u4_f32(int64_t k, int64_t block_size, const U4Weights& w, int nw, const
                                          w.zp ? w.zp + c * w.zp_stride : nullptr, a[r]);
 }
 
+void u4_offsets(const U4Weights& w, int64_t rows, int64_t blocks, float* offsets) {
+    for (int64_t c = 0; c < rows; c++)
+        for (int64_t j = 0; j < blocks; j++) {
+            const int z = w.zp ? (w.zp[c * w.zp_stride + j / 2] >> (j % 2 * 4)) & 0xF : 8;
+            offsets[c * blocks + j] = -static_cast<float>(z) * w.scales[c * w.scales_stride + j];
+        }
+}
+
 void quantize_u4_q8(const float* x, void* y, int64_t k, int64_t group) {
     auto* q = static_cast<int8_t*>(y);
     const int64_t chunks = u4_q8_chunks(k);

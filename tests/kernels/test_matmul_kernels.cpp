@@ -41,14 +41,14 @@ constexpr U4Case kU4Cases[] = {{16, 16, false}, {40, 16, true},  {48, 32, true},
 // and as many activation rows.
 struct U4Rows {
     std::vector<uint8_t> q, zp;
-    std::vector<float> scales;
+    std::vector<float> scales, offsets;  // offsets: u4_offsets of the rows
     std::vector<std::vector<float>> a;
     std::vector<const float*> rows;
     double abs_dot[kMaxDotRows][kMaxDotRows] = {};  // [activation row][weight row]: sum |w_i a_i|
     int64_t row_bytes = 0, blocks = 0, zp_bytes = 0;
 
-    U4Weights weights() const {
-        return {q.data(), scales.data(), zp.empty() ? nullptr : zp.data(), row_bytes, blocks, zp_bytes};
+    U4Weights weights(bool with_offsets = false) const {
+        return {q.data(), scales.data(), zp.empty() ? nullptr : zp.data(), row_bytes, blocks, zp_bytes, with_offsets ? offsets.data() : nullptr};
     }
 };
 
@@ -76,6 +76,8 @@ U4Rows make_u4(const U4Case& c, std::mt19937& rng) {
         for (int w = 0; w < kMaxDotRows; w++)
             for (int64_t i = 0; i < c.k; i++) u.abs_dot[r][w] += std::fabs(u4_weight(u, c, w, i) * u.a[static_cast<size_t>(r)][static_cast<size_t>(i)]);
     for (const auto& r : u.a) u.rows.push_back(r.data());
+    u.offsets.resize(static_cast<size_t>(kMaxDotRows * u.blocks));
+    u4_offsets(u.weights(), kMaxDotRows, u.blocks, u.offsets.data());
     return u;
 }
 
@@ -288,17 +290,19 @@ TEST(MatmulKernels, DotU4MatchesScalar) {
             for (int nr = 1; nr <= kMaxDotRows; nr++) {
                 float want[kMaxDotRows * kMaxDotRows];
                 scalar.dot_u4_f32(c.k, c.block_size, u.weights(), nw, u.rows.data(), nr, want);
-                for (Isa isa : available_isas()) {
-                    float got[kMaxDotRows * kMaxDotRows], det[kMaxDotRows * kMaxDotRows];
-                    table(isa).dot_u4_f32(c.k, c.block_size, u.weights(), nw, u.rows.data(), nr, got);
-                    deterministic_table(isa).dot_u4_f32(c.k, c.block_size, u.weights(), nw, u.rows.data(), nr, det);
-                    for (int r = 0; r < nr; r++)
-                        for (int w = 0; w < nw; w++) {
-                            const int at = r * nw + w;
-                            EXPECT_NEAR(got[at], want[at], 1e-5 * u.abs_dot[r][w]) << isa_name(isa) << " " << label(c, nw, nr) << " at " << r << ", " << w;
-                            EXPECT_EQ(std::memcmp(&det[at], &want[at], 4), 0) << "deterministic " << isa_name(isa) << " " << label(c, nw, nr);
-                        }
-                }
+                for (Isa isa : available_isas())
+                    for (bool offsets : {false, true}) {  // the zero points, or the blocks' offsets
+                        float got[kMaxDotRows * kMaxDotRows], det[kMaxDotRows * kMaxDotRows];
+                        table(isa).dot_u4_f32(c.k, c.block_size, u.weights(offsets), nw, u.rows.data(), nr, got);
+                        deterministic_table(isa).dot_u4_f32(c.k, c.block_size, u.weights(offsets), nw, u.rows.data(), nr, det);
+                        for (int r = 0; r < nr; r++)
+                            for (int w = 0; w < nw; w++) {
+                                const int at = r * nw + w;
+                                EXPECT_NEAR(got[at], want[at], 1e-5 * u.abs_dot[r][w])
+                                    << isa_name(isa) << (offsets ? " offsets " : " ") << label(c, nw, nr) << " at " << r << ", " << w;
+                                EXPECT_EQ(std::memcmp(&det[at], &want[at], 4), 0) << "deterministic " << isa_name(isa) << " " << label(c, nw, nr);
+                            }
+                    }
             }
     }
 }

@@ -1,6 +1,8 @@
 // onnxruntime's com.microsoft contrib ops that LLM exports (onnxruntime-genai's model
 // builder, Olive, optimum) use: quantized matmul and gather, fused attention with its
 // KV cache, rotary embedding and GELU variants.
+#include <cstring>
+
 #include "base/error.hpp"
 #include "kernels/kernels.hpp"
 #include "models/onnx/node_context.hpp"
@@ -36,6 +38,30 @@ static std::shared_ptr<const kernels::PackedWeights> repacked_u4(const NodeConte
     return std::make_shared<const kernels::PackedWeights>(w, p.n, p.k);
 }
 
+// A 4-bit MatMulNBits computed in f32 (not accuracy_level 4 with int8 products) whose B,
+// f32 scales and packed zero points are initializers: B copied into weight memory (the
+// file's pages given back) and its blocks' offsets, ops::nd::U4F32Weights; nullptr otherwise.
+static std::shared_ptr<const ops::nd::U4F32Weights> u4_f32_weights(const NodeContext& n, const ops::nd::MatMulNBitsParams& p) {
+    if (p.bits != 4 || (p.accuracy_level == 4 && p.block_size % 32 == 0)) return nullptr;
+    const graph::Value *b = n.constant_input(1), *scales = n.constant_input(2), *zp = n.constant_input(3);
+    const bool zp_absent = n.n_inputs() <= 3 || n.node.inputs[3].empty();
+    if (!b || b->dtype != DType::U8 || !scales || scales->dtype != DType::F32 || (!zp_absent && (!zp || zp->dtype != DType::U8)))
+        return nullptr;
+    const int64_t blocks = (p.k + p.block_size - 1) / p.block_size, zp_bytes = (blocks + 1) / 2, b_bytes = p.n * blocks * p.block_size / 2;
+    if (ops::nd::elements(b->dims) != b_bytes || ops::nd::elements(scales->dims) != p.n * blocks ||
+        (zp && ops::nd::elements(zp->dims) != p.n * zp_bytes))
+        return nullptr;  // the op's infer() names the mismatch
+    auto w = std::make_shared<ops::nd::U4F32Weights>();
+    w->b = WeightMemory(static_cast<size_t>(b_bytes));
+    std::memcpy(w->b.data(), b->data, static_cast<size_t>(b_bytes));
+    if (n.file) n.file->release(b->data, static_cast<size_t>(b_bytes));
+    w->offsets.resize(static_cast<size_t>(p.n * blocks));
+    const kernels::U4Weights u{w->b.data(), static_cast<const float*>(scales->data), zp ? static_cast<const uint8_t*>(zp->data) : nullptr,
+                               0, blocks, zp_bytes};
+    kernels::u4_offsets(u, p.n, blocks, w->offsets.data());
+    return w;
+}
+
 static ops::nd::MatMulNBitsParams matmul_nbits_params(const NodeContext& n) {
     ops::nd::MatMulNBitsParams p;
     p.k = n.require_int("K");
@@ -48,7 +74,7 @@ static ops::nd::MatMulNBitsParams matmul_nbits_params(const NodeContext& n) {
 
 static ops::OpPtr make_matmul_nbits(const NodeContext& n) {
     const ops::nd::MatMulNBitsParams p = matmul_nbits_params(n);
-    return ops::nd::matmul_nbits(p, repacked_u4(n, p));
+    return ops::nd::matmul_nbits(p, repacked_u4(n, p), u4_f32_weights(n, p));
 }
 
 ops::OpPtr matmul_nbits_group(std::span<const NodeContext> members) {

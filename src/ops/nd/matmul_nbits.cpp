@@ -12,8 +12,9 @@ namespace {
 
 class MatMulNBits final : public NamedOp {
 public:
-    MatMulNBits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed)
-        : NamedOp("MatMulNBits"), p_(p), packed_(std::move(packed)) {
+    MatMulNBits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed,
+                std::shared_ptr<const U4F32Weights> f32 = nullptr)
+        : NamedOp("MatMulNBits"), p_(p), packed_(std::move(packed)), f32_(std::move(f32)) {
         require(p.bits == 2 || p.bits == 4 || p.bits == 8, "attribute 'bits' must be 2, 4 or 8, got ", p.bits);
         require(p.block_size >= 16 && (p.block_size & (p.block_size - 1)) == 0, "attribute 'block_size' must be a power of 2 >= 16, got ", p.block_size);
         require(p.k > 0 && p.n > 0, "attributes 'K' and 'N' must be > 0, got ", p.k, " and ", p.n);
@@ -24,6 +25,10 @@ public:
                     "the repacked weights do not fit this 4-bit, accuracy_level 4 MatMulNBits");
         blob_ = p.block_size * p.bits / 8;
         zp_row_bytes_ = (blocks_ * p.bits + 7) / 8;
+        if (f32_)
+            require(p.bits == 4 && static_cast<int64_t>(f32_->offsets.size()) == p.n * blocks_ &&
+                        static_cast<int64_t>(f32_->b.size()) == p.n * blocks_ * blob_,
+                    "the prepared 4-bit weights do not fit this MatMulNBits");
     }
 
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
@@ -137,7 +142,7 @@ private:
             if (p_.accuracy_level == 4 && p_.block_size % 32 == 0)
                 run_u4_q8<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
             else
-                run_u4<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
+                run_u4<T>(ctx, a, m, f32_ ? f32_->b.data() : b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
             return;
         }
         const kernels::VecDotFn dot = ctx.kernels.weight[static_cast<int>(DType::F32)].vec_dot;
@@ -165,16 +170,15 @@ private:
 
     // 4-bit weights with packed zero points (or none), the common export: the kernel
     // table's dot unpacks the weights straight from their bytes, once per group of up to
-    // four rows of A, and (with more rows than that) dots four weight rows at a time, so
-    // each A vector read serves four. Tasks are tiles of columns: 16 when decoding; 64 for
-    // more rows, whose packed weights (64 × K/2 bytes) stay in cache while each group of A
-    // rows passes over them.
+    // four rows of A, and dots four weight rows at a time, so each A vector read serves
+    // four. Tasks are tiles of columns: 16 when decoding; 64 for more rows, whose packed
+    // weights (64 × K/2 bytes) stay in cache while each group of A rows passes over them.
     template <class T>
     void run_u4(graph::ExecContext& ctx, const float* a, int64_t m, const uint8_t* b, const T* scales, const uint8_t* zp, const T* bias,
                 T* y) const {
         const int64_t k = p_.k, n = p_.n;
         const int64_t tile = m <= kernels::kMaxDotRows ? 16 : 64;
-        const int64_t cols = m <= kernels::kMaxDotRows ? 1 : kernels::kMaxDotRows;  // weight rows a kernel call
+        const int64_t cols = kernels::kMaxDotRows;  // weight rows a kernel call
         parallel_for(ctx, (n + tile - 1) / tile, [&](int64_t lo, int64_t hi) {
             std::vector<float> tile_scales;  // the tile's scales as f32 (half types only)
             for (int64_t t = lo; t < hi; t++) {
@@ -194,8 +198,9 @@ private:
                     for (int r = 0; r < nr; r++) rows[r] = a + (r0 + r) * k;
                     for (int64_t j0 = n0; j0 < n1; j0 += cols) {
                         const int nw = static_cast<int>(std::min(cols, n1 - j0));
+                        const float* offsets = std::is_same_v<T, float> && f32_ ? f32_->offsets.data() + j0 * blocks_ : nullptr;
                         const kernels::U4Weights w{b + j0 * blocks_ * blob_, s + (j0 - n0) * blocks_, zp ? zp + j0 * zp_row_bytes_ : nullptr,
-                                                   blocks_ * blob_, blocks_, zp_row_bytes_};
+                                                   blocks_ * blob_, blocks_, zp_row_bytes_, offsets};
                         float v[kernels::kMaxDotRows * kernels::kMaxDotRows];
                         ctx.kernels.dot_u4_f32(k, p_.block_size, w, nw, rows, nr, v);
                         for (int c = 0; c < nw; c++) {
@@ -278,6 +283,7 @@ private:
 
     MatMulNBitsParams p_;
     std::shared_ptr<const kernels::PackedWeights> packed_;
+    std::shared_ptr<const U4F32Weights> f32_;
     int64_t blocks_ = 0, blob_ = 0, zp_row_bytes_ = 0;
 };
 
@@ -332,8 +338,9 @@ OpPtr matmul_nbits_group(const std::vector<MatMulNBitsParams>& params, std::vect
     return std::make_shared<MatMulNBitsGroup>(std::move(ms));
 }
 
-OpPtr matmul_nbits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed) {
-    return std::make_shared<MatMulNBits>(p, std::move(packed));
+OpPtr matmul_nbits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed,
+                   std::shared_ptr<const U4F32Weights> f32) {
+    return std::make_shared<MatMulNBits>(p, std::move(packed), std::move(f32));
 }
 
 }  // namespace lmx::ops::nd

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "base/weight_memory.hpp"
 #include "kernels/packed_weights.hpp"
 #include "ops/ops.hpp"
 
@@ -28,7 +29,16 @@ struct MatMulNBitsParams {
 // With `packed` (B, f32 scales and zero points repacked into the u4 layout by the
 // importer, where they are initializers) the fast table's u4 GEMM takes that case:
 // the int8 arithmetic is the same, the rows of a tile are lanes (kernels/packed_weights.hpp).
-OpPtr matmul_nbits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed = nullptr);
+// 4-bit weights prepared by the importer for the f32 products (not accuracy_level 4) where
+// B, f32 scales and packed zero points are initializers: B's bytes in weight memory (huge
+// pages: base/weight_memory.hpp) and −zp · scale per block (kernels::u4_offsets), so the
+// dot takes a weight as one fused multiply-add.
+struct U4F32Weights {
+    WeightMemory b;
+    std::vector<float> offsets;
+};
+OpPtr matmul_nbits(const MatMulNBitsParams& p, std::shared_ptr<const kernels::PackedWeights> packed = nullptr,
+                   std::shared_ptr<const U4F32Weights> f32 = nullptr);
 // Members that read the same A, all repacked (with one K and block_size, no bias, no
 // g_idx): one op, A quantized once, one pass over every member's tiles. Inputs: A, then
 // per member B, scales, zero_points (absent when it has none); an output per member.
