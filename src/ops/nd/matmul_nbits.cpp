@@ -5,6 +5,7 @@
 
 #include "ops/nd/nd.hpp"
 #include "ops/packed_tiles.hpp"
+#include "ops/panel_gemm.hpp"
 
 namespace lmx::ops::nd {
 
@@ -138,8 +139,13 @@ private:
             const kernels::PackedFn fn = ctx.kernels.packed[static_cast<int>(kernels::PackedLayout::u4)];
             if (packed_ && fn && !ctx.deterministic) return run_packed(ctx, fn, a, m, bias, y);
         }
+        const bool int8_products = p_.bits == 4 && (!zp || zp->dtype == DType::U8) && p_.accuracy_level == 4 && p_.block_size % 32 == 0;
+        if constexpr (std::is_same_v<T, float>) {
+            if (m > kernels::kMaxDotRows && !int8_products && !ctx.deterministic)
+                return run_panels(ctx, a, m, f32_ ? f32_->b.data() : b, scales, zp, bias, y);
+        }
         if (p_.bits == 4 && (!zp || zp->dtype == DType::U8)) {
-            if (p_.accuracy_level == 4 && p_.block_size % 32 == 0)
+            if (int8_products)
                 run_u4_q8<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
             else
                 run_u4<T>(ctx, a, m, f32_ ? f32_->b.data() : b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
@@ -211,6 +217,27 @@ private:
                     }
                 }
             }
+        });
+    }
+
+    // Many rows of A (prefill) in f32: each task of the panel GEMM (ops/panel_gemm.hpp)
+    // dequantizes the 32 weight rows of its two panels once, as its first k range begins,
+    // and multiplies them with up to 96 rows of A, as a constant f32 MatMul does: the
+    // weights are converted once per 96 rows instead of once per four.
+    void run_panels(graph::ExecContext& ctx, const float* a, int64_t m, const uint8_t* b, const float* scales, const Tensor* zp,
+                    const float* bias, float* y) const {
+        const int64_t k = p_.k, n = p_.n;
+        for_panel_tasks(ctx, m, n, k, [&](int64_t r0, int64_t nr, int64_t c0, int64_t cols, int64_t k0, int64_t k1) {
+            thread_local std::vector<float> rows, panels;  // this thread's task: its weight rows, then as panels
+            thread_local std::vector<uint8_t> unpacked;
+            if (k0 == 0) {
+                rows.resize(static_cast<size_t>(cols * k));
+                panels.resize(static_cast<size_t>(kernels::f32_panels(cols) * k * kernels::kF32Panel));
+                unpacked.resize(static_cast<size_t>(blocks_ * p_.block_size));
+                for (int64_t j = 0; j < cols; j++) dequantize_row<float>(b, scales, zp, c0 + j, rows.data() + j * k, unpacked.data());
+                kernels::pack_f32_panels(rows.data(), k, cols, k, true, panels.data());
+            }
+            ctx.kernels.gemm_f32_panels(nr, k, k0, k1, a + r0 * k, k, panels.data(), cols, y + r0 * n + c0, n, bias ? bias + c0 : nullptr, false);
         });
     }
 
