@@ -14,7 +14,10 @@ namespace lmx {
 
 namespace {
 
-constexpr size_t kHuge = size_t{2} << 20, kChunk = size_t{32} << 20, kAlign = 64;
+constexpr size_t kChunk = size_t{32} << 20, kAlign = 64;
+#if LMX_HUGE_PAGES
+constexpr size_t kHuge = size_t{2} << 20;
+#endif
 
 struct Chunk {
     uint8_t* base = nullptr;  // the 2 MB aligned start
