@@ -137,6 +137,23 @@ bool match_rotate_half(const Uses& u, const onnx::Node& n, Fusion& f) {
 
 }  // namespace
 
+std::map<size_t, size_t> transposes_into_matmul(const onnx::Graph& g) {
+    const Uses u(g);
+    std::map<size_t, size_t> fused;
+    for (size_t i = 0; i < g.nodes.size(); i++) {
+        const onnx::Node& mm = g.nodes[i];
+        if (!is_op(mm, "MatMul") || mm.inputs.size() != 2) continue;
+        const onnx::Node* t = u.sole(mm.inputs[1], "Transpose");
+        const onnx::Attribute* perm = t ? t->attribute("perm") : nullptr;
+        if (!perm || perm->ints.size() < 2) continue;
+        const size_t r = perm->ints.size();
+        bool swap_last = perm->ints[r - 1] == static_cast<int64_t>(r - 2) && perm->ints[r - 2] == static_cast<int64_t>(r - 1);
+        for (size_t d = 0; d + 2 < r; d++) swap_last = swap_last && perm->ints[d] == static_cast<int64_t>(d);
+        if (swap_last) fused[i] = u.index(t);
+    }
+    return fused;
+}
+
 std::map<size_t, Fusion> find_fusions(const onnx::Graph& g, std::vector<bool>& absorbed) {
     const Uses u(g);
     std::map<size_t, Fusion> fused;

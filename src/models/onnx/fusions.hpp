@@ -1,8 +1,9 @@
 #pragma once
-// Patterns of plain ONNX nodes the importer replaces by one op, found before import: an
-// exported SwiGLU (gate · sigmoid(gate) · up: three nodes) and RoPE written as
-// rotate_half (seven). Only where the pattern's values have no other reader, and where
-// the fused op is sure to compute what the nodes did (same dims, f32, the same roundings).
+// Patterns of plain ONNX nodes the importer replaces by one op, found before import: a
+// transposed MatMul b, an exported SwiGLU (gate · sigmoid(gate) · up: three nodes) and
+// RoPE written as rotate_half (seven). Only where the pattern's values have no other
+// reader, and where the fused op is sure to compute what the nodes did (same dims, f32,
+// the same roundings).
 #include <map>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@ struct Fusion {
     std::vector<std::string> outputs;  // the last node's
     std::vector<size_t> absorbs;       // the pattern's other nodes
 };
+
+// Transpose nodes swapping the last two dims whose only reader is a MatMul's b: the
+// MatMul reads the untransposed tensor instead (matmul with trans_b), so attention's
+// k-transpose of the whole cache is never copied. Per such MatMul node, the index of the
+// Transpose it absorbs.
+std::map<size_t, size_t> transposes_into_matmul(const onnx::Graph& g);
 
 // Per node index where a fused op goes (the pattern's last node), the op; absorbed[i]
 // is set for every other node of a pattern (nodes already absorbed are left alone),

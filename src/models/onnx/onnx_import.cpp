@@ -112,35 +112,6 @@ static graph::ValueId add_constant_node(OnnxGraph& out, const onnx::Node& n) {
     fail("a Constant without a supported value attribute (value, value_float(s), value_int(s))");
 }
 
-// Transpose nodes swapping the last two dims whose only reader is a MatMul's b: the
-// MatMul reads the untransposed tensor instead (matmul with trans_b), so attention's
-// k-transpose of the whole cache is never copied. Returns, per such MatMul node, the
-// index of the Transpose it absorbs.
-static std::map<size_t, size_t> transposes_into_matmul(const onnx::Graph& g) {
-    std::map<std::string, size_t> producer;
-    std::map<std::string, int> readers;
-    for (size_t i = 0; i < g.nodes.size(); i++) {
-        for (const std::string& in : g.nodes[i].inputs) readers[in]++;
-        for (const std::string& out : g.nodes[i].outputs) producer[out] = i;
-    }
-    for (const onnx::ValueInfo& o : g.outputs) readers[o.name]++;
-    std::map<size_t, size_t> fused;
-    for (size_t i = 0; i < g.nodes.size(); i++) {
-        const onnx::Node& mm = g.nodes[i];
-        if (mm.op_type != "MatMul" || !standard_domain(mm.domain) || mm.inputs.size() != 2) continue;
-        auto p = producer.find(mm.inputs[1]);
-        if (p == producer.end() || readers[mm.inputs[1]] != 1) continue;
-        const onnx::Node& t = g.nodes[p->second];
-        const onnx::Attribute* perm = t.attribute("perm");
-        if (t.op_type != "Transpose" || !standard_domain(t.domain) || !perm || perm->ints.size() < 2) continue;
-        const size_t r = perm->ints.size();
-        bool swap_last = perm->ints[r - 1] == static_cast<int64_t>(r - 2) && perm->ints[r - 2] == static_cast<int64_t>(r - 1);
-        for (size_t d = 0; d + 2 < r; d++) swap_last = swap_last && perm->ints[d] == static_cast<int64_t>(d);
-        if (swap_last) fused[i] = p->second;
-    }
-    return fused;
-}
-
 // A node's inputs as NodeContext sees them: the values of the named inputs, nullptr where
 // the name is empty.
 static std::vector<const graph::Value*> input_values(const OnnxGraph& out, const std::unordered_map<std::string, graph::ValueId>& ids,

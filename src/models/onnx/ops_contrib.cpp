@@ -2,6 +2,7 @@
 // builder, Olive, optimum) use: quantized matmul and gather, fused attention with its
 // KV cache, rotary embedding and GELU variants.
 #include <cstring>
+#include <optional>
 
 #include "base/error.hpp"
 #include "kernels/kernels.hpp"
@@ -16,49 +17,55 @@
 
 namespace lmx::models::onnx_import {
 
-// A 4-bit, accuracy_level 4 MatMulNBits whose B, f32 scales and packed zero points are
-// initializers, repacked for this CPU's u4 GEMM when it has one (AVX-512 VNNI); nullptr
-// otherwise (the op then reads the file's bytes). The file's copy stays mapped: other
-// tables (deterministic mode, LMX_ISA) still read it.
-static std::shared_ptr<const kernels::PackedWeights> repacked_u4(const NodeContext& n, const ops::nd::MatMulNBitsParams& p) {
-    if (p.bits != 4 || p.accuracy_level != 4 || p.block_size % 32 != 0 || p.k % 32 != 0 || p.n % kernels::kPackedRows != 0 ||
-        !kernels::best_table().packed[static_cast<int>(kernels::PackedLayout::u4)])
-        return nullptr;
+// A 4-bit MatMulNBits's B, f32 scales and packed zero points (or none) when all are
+// initializers of the sizes its attributes give, and it has no g_idx (the op checks that
+// at run time); nullopt otherwise (the op's infer() names a mismatch).
+struct U4Constants {
+    const graph::Value *b, *scales, *zp;
+    int64_t blocks;
+};
+static std::optional<U4Constants> u4_constants(const NodeContext& n, const ops::nd::MatMulNBitsParams& p) {
+    if (p.bits != 4) return std::nullopt;
     const graph::Value *b = n.constant_input(1), *scales = n.constant_input(2), *zp = n.constant_input(3);
     const bool zp_absent = n.n_inputs() <= 3 || n.node.inputs[3].empty();
     if (!b || b->dtype != DType::U8 || !scales || scales->dtype != DType::F32 || (!zp_absent && (!zp || zp->dtype != DType::U8)))
-        return nullptr;
-    if (n.n_inputs() > 4 && !n.node.inputs[4].empty()) return nullptr;  // g_idx: the op checks it at run time
+        return std::nullopt;
+    if (n.n_inputs() > 4 && !n.node.inputs[4].empty()) return std::nullopt;
     const int64_t blocks = (p.k + p.block_size - 1) / p.block_size;
     if (ops::nd::elements(b->dims) != p.n * blocks * p.block_size / 2 || ops::nd::elements(scales->dims) != p.n * blocks ||
         (zp && ops::nd::elements(zp->dims) != p.n * ((blocks + 1) / 2)))
-        return nullptr;  // the op's infer() names the mismatch
-    const kernels::U4Matrix w{static_cast<const uint8_t*>(b->data), static_cast<const float*>(scales->data),
-                              zp ? static_cast<const uint8_t*>(zp->data) : nullptr, p.block_size};
+        return std::nullopt;
+    return U4Constants{b, scales, zp, blocks};
+}
+
+// The int8-product case's constants repacked for this CPU's u4 GEMM when it has one
+// (AVX-512 VNNI); nullptr otherwise (the op then reads the file's bytes). The file's copy
+// stays mapped: other tables (deterministic mode, LMX_ISA) still read it.
+static std::shared_ptr<const kernels::PackedWeights> repacked_u4(const NodeContext& n, const ops::nd::MatMulNBitsParams& p) {
+    if (!p.int8_products() || p.k % 32 != 0 || p.n % kernels::kPackedRows != 0 ||
+        !kernels::best_table().packed[static_cast<int>(kernels::PackedLayout::u4)])
+        return nullptr;
+    const std::optional<U4Constants> c = u4_constants(n, p);
+    if (!c) return nullptr;
+    const kernels::U4Matrix w{static_cast<const uint8_t*>(c->b->data), static_cast<const float*>(c->scales->data),
+                              c->zp ? static_cast<const uint8_t*>(c->zp->data) : nullptr, p.block_size};
     return std::make_shared<const kernels::PackedWeights>(w, p.n, p.k);
 }
 
-// A 4-bit MatMulNBits computed in f32 (not accuracy_level 4 with int8 products) whose B,
-// f32 scales and packed zero points are initializers: B copied into weight memory (the
-// file's pages given back) and its blocks' offsets, ops::nd::U4F32Weights; nullptr otherwise.
+// The f32 case's constants (not int8 products): B copied into weight memory (the file's
+// pages given back) and its blocks' offsets, ops::nd::U4F32Weights; nullptr otherwise.
 static std::shared_ptr<const ops::nd::U4F32Weights> u4_f32_weights(const NodeContext& n, const ops::nd::MatMulNBitsParams& p) {
-    if (p.bits != 4 || (p.accuracy_level == 4 && p.block_size % 32 == 0)) return nullptr;
-    const graph::Value *b = n.constant_input(1), *scales = n.constant_input(2), *zp = n.constant_input(3);
-    const bool zp_absent = n.n_inputs() <= 3 || n.node.inputs[3].empty();
-    if (!b || b->dtype != DType::U8 || !scales || scales->dtype != DType::F32 || (!zp_absent && (!zp || zp->dtype != DType::U8)))
-        return nullptr;
-    const int64_t blocks = (p.k + p.block_size - 1) / p.block_size, zp_bytes = (blocks + 1) / 2, b_bytes = p.n * blocks * p.block_size / 2;
-    if (ops::nd::elements(b->dims) != b_bytes || ops::nd::elements(scales->dims) != p.n * blocks ||
-        (zp && ops::nd::elements(zp->dims) != p.n * zp_bytes))
-        return nullptr;  // the op's infer() names the mismatch
+    const std::optional<U4Constants> c = p.int8_products() ? std::nullopt : u4_constants(n, p);
+    if (!c) return nullptr;
+    const size_t b_bytes = static_cast<size_t>(ops::nd::elements(c->b->dims));
     auto w = std::make_shared<ops::nd::U4F32Weights>();
-    w->b = WeightMemory(static_cast<size_t>(b_bytes));
-    std::memcpy(w->b.data(), b->data, static_cast<size_t>(b_bytes));
-    if (n.file) n.file->release(b->data, static_cast<size_t>(b_bytes));
-    w->offsets.resize(static_cast<size_t>(p.n * blocks));
-    const kernels::U4Weights u{w->b.data(), static_cast<const float*>(scales->data), zp ? static_cast<const uint8_t*>(zp->data) : nullptr,
-                               0, blocks, zp_bytes};
-    kernels::u4_offsets(u, p.n, blocks, w->offsets.data());
+    w->b = WeightMemory(b_bytes);
+    std::memcpy(w->b.data(), c->b->data, b_bytes);
+    if (n.file) n.file->release(c->b->data, b_bytes);
+    w->offsets.resize(static_cast<size_t>(p.n * c->blocks));
+    const kernels::U4Weights u{w->b.data(), static_cast<const float*>(c->scales->data),
+                               c->zp ? static_cast<const uint8_t*>(c->zp->data) : nullptr, 0, c->blocks, (c->blocks + 1) / 2};
+    kernels::u4_offsets(u, p.n, c->blocks, w->offsets.data());
     return w;
 }
 

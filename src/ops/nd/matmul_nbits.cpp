@@ -21,8 +21,7 @@ public:
         require(p.k > 0 && p.n > 0, "attributes 'K' and 'N' must be > 0, got ", p.k, " and ", p.n);
         blocks_ = (p.k + p.block_size - 1) / p.block_size;
         if (packed_)
-            require(packed_->layout() == kernels::PackedLayout::u4 && packed_->n() == p.n && packed_->k() == p.k && p.bits == 4 &&
-                        p.accuracy_level == 4 && p.block_size % 32 == 0,
+            require(packed_->layout() == kernels::PackedLayout::u4 && packed_->n() == p.n && packed_->k() == p.k && p.int8_products(),
                     "the repacked weights do not fit this 4-bit, accuracy_level 4 MatMulNBits");
         blob_ = p.block_size * p.bits / 8;
         zp_row_bytes_ = (blocks_ * p.bits + 7) / 8;
@@ -130,7 +129,7 @@ private:
             for (int64_t i = 0; i < m * k; i++) a_conv[static_cast<size_t>(i)] = static_cast<float>(in[0].as<T>()[i]);
             a = a_conv.data();
         }
-        const uint8_t* b = in[1].as<uint8_t>();
+        const uint8_t* b = f32_ ? f32_->b.data() : in[1].as<uint8_t>();  // the importer's copy holds the same bytes
         const T* scales = in[2].as<T>();
         const Tensor* zp = present(in, 3) ? &in[3] : nullptr;
         const T* bias = present(in, 5) ? in[5].as<T>() : nullptr;
@@ -139,16 +138,16 @@ private:
             const kernels::PackedFn fn = ctx.kernels.packed[static_cast<int>(kernels::PackedLayout::u4)];
             if (packed_ && fn && !ctx.deterministic) return run_packed(ctx, fn, a, m, bias, y);
         }
-        const bool int8_products = p_.bits == 4 && (!zp || zp->dtype == DType::U8) && p_.accuracy_level == 4 && p_.block_size % 32 == 0;
+        const bool int8_products = p_.int8_products() && (!zp || zp->dtype == DType::U8);
         if constexpr (std::is_same_v<T, float>) {
             if (m > kernels::kMaxDotRows && !int8_products && !ctx.deterministic)
-                return run_panels(ctx, a, m, f32_ ? f32_->b.data() : b, scales, zp, bias, y);
+                return run_panels(ctx, a, m, b, scales, zp, bias, y);
         }
         if (p_.bits == 4 && (!zp || zp->dtype == DType::U8)) {
             if (int8_products)
                 run_u4_q8<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
             else
-                run_u4<T>(ctx, a, m, f32_ ? f32_->b.data() : b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
+                run_u4<T>(ctx, a, m, b, scales, zp ? zp->as<uint8_t>() : nullptr, bias, y);
             return;
         }
         const kernels::VecDotFn dot = ctx.kernels.weight[static_cast<int>(DType::F32)].vec_dot;

@@ -18,6 +18,8 @@ struct MatMulNBitsParams {
     int64_t bits = 4;        // 2, 4 or 8
     int64_t block_size = 0;  // elements of K sharing one scale (and zero point)
     int64_t accuracy_level = 0;  // 4: A may be quantized to int8 (onnxruntime's CompInt8)
+    // The case computed with int8 products (given packed uint8 zero points, or none).
+    bool int8_products() const { return bits == 4 && accuracy_level == 4 && block_size % 32 == 0; }
 };
 // matmul_nbits(A float [..., K], B u8 [N, k_blocks, block_size·bits/8], scales [N·k_blocks]
 //              [, zero_points u8 packed [N, ceil(k_blocks·bits/8)] or A's type [N·k_blocks]]
