@@ -119,3 +119,21 @@ grep -v '^#' models/registry.tsv | while IFS=$'\t' read -r name set file sha par
   rm -rf "$tmp"
   say "installed $name -> $dest (sha256 verified)"
 done
+
+# --- Models derived from installed ones (models/derived.tsv) ----------------
+grep -v '^#' models/derived.tsv | while IFS=$'\t' read -r file source type sha; do
+  [ -z "$file" ] && continue
+  [ -d "$home/$source" ] || continue  # its source is not in the set installed
+  dest="$home/$file"
+  if [ -e "$dest" ] && [ "$(model_sha "$dest")" = "$sha" ]; then continue; fi
+  say "writing $file from $source (tools/make_bert_gguf.py --type $type)"
+  .venv/bin/python tools/make_bert_gguf.py --model "$home/$source" --type "$type" --out "$dest.new" 2>/dev/null
+  got=$(model_sha "$dest.new")
+  if [ "$got" != "$sha" ]; then
+    rm -f "$dest.new"
+    say "SHA256 mismatch for $file: got $got, expected $sha (models/derived.tsv). Refusing to install it."
+    exit 1
+  fi
+  mv "$dest.new" "$dest"
+  say "installed $file -> $dest (sha256 verified)"
+done

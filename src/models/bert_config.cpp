@@ -1,4 +1,4 @@
-// BERT hyper-parameters from an HF config.json.
+// BERT hyper-parameters from an HF config.json or from a GGUF file's metadata.
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
@@ -43,6 +43,35 @@ EncoderConfig read_bert_config(std::string_view config_json, const std::string& 
         if (!j.at("layer_norm_eps").is_number()) fail(name, ": layer_norm_eps must be a number");
         c.layer_norm_eps = j.at("layer_norm_eps").get<float>();
     }
+    return c;
+}
+
+EncoderConfig read_bert_config(const gguf::File& f) {
+    const std::string arch = f.get_string("general.architecture");
+    if (arch != "bert")
+        fail(f.path(), ": architecture '", arch, "' is not an encoder lmx runs (bert; decoders run with lmx run/chat)");
+    if (f.get_bool("bert.attention.causal", false)) fail(f.path(), ": bert.attention.causal is set; a BERT encoder attends both ways");
+    auto positive = [&](const std::string& key) {
+        const int64_t v = f.get_int(key);
+        if (v <= 0 || v > (1 << 24)) fail(f.path(), ": ", key, " = ", v, " is out of range");
+        return static_cast<int>(v);
+    };
+    // Sizes the metadata does not state are the tables' rows (as llama.cpp reads them).
+    auto rows = [&](const char* name) {
+        const gguf::TensorInfo* t = f.tensor(name);
+        return t && t->shape.size() == 2 ? static_cast<int>(t->shape[1]) : 0;
+    };
+    EncoderConfig c;
+    c.n_layers = positive("bert.block_count");
+    c.n_embd = positive("bert.embedding_length");
+    c.n_ff = positive("bert.feed_forward_length");
+    c.n_heads = positive("bert.attention.head_count");
+    c.n_positions = positive("bert.context_length");
+    c.n_vocab = rows("token_embd.weight");
+    if (c.n_vocab <= 0) fail(f.path(), ": token_embd.weight is missing or not a matrix");
+    c.n_token_types = rows("token_types.weight");  // 0: the model has no token-type embeddings
+    c.layer_norm_eps = static_cast<float>(f.get_float("bert.attention.layer_norm_epsilon"));
+    if (c.n_embd % c.n_heads) fail(f.path(), ": embedding length ", c.n_embd, " is not a multiple of ", c.n_heads, " heads");
     return c;
 }
 

@@ -43,13 +43,17 @@ static bool packable(const graph::Value& wv) {
            kernels::best_table().packed[static_cast<int>(kernels::PackedWeights::layout_of(wv.dtype))];
 }
 
-// The repacked copy of weight w when packable, else nullptr. The file's copy is read again
-// only by deterministic sessions (and rows of a tied embedding), so its pages go back to
-// the OS: RSS holds one copy, not two.
-static std::shared_ptr<const kernels::PackedWeights> pack(const gguf::File& f, const graph::Value& wv) {
+std::shared_ptr<const kernels::PackedWeights> pack_weight(const graph::Value& wv) {
     if (!packable(wv)) return nullptr;
-    auto packed = std::make_shared<const kernels::PackedWeights>(wv.dtype, wv.data, wv.dims[0], wv.dims[1]);
-    f.release(wv.data, dtype_row_bytes(wv.dtype, wv.dims[1]) * static_cast<size_t>(wv.dims[0]));
+    return std::make_shared<const kernels::PackedWeights>(wv.dtype, wv.data, wv.dims[0], wv.dims[1]);
+}
+
+// pack_weight, and the file's copy of a packed weight is read again only by deterministic
+// sessions (and rows of a tied embedding), so its pages go back to the OS: RSS holds one
+// copy, not two.
+static std::shared_ptr<const kernels::PackedWeights> pack(const gguf::File& f, const graph::Value& wv) {
+    auto packed = pack_weight(wv);
+    if (packed) f.release(wv.data, dtype_row_bytes(wv.dtype, wv.dims[1]) * static_cast<size_t>(wv.dims[0]));
     return packed;
 }
 

@@ -47,6 +47,10 @@ protected:
     const DecoderConfig& c_;
 };
 
+// The copy of weight wv (a [N, K] constant) repacked for the packed GEMM when this CPU's
+// kernels have one for its type and shape, else nullptr (kernels/packed_weights.hpp).
+std::shared_ptr<const kernels::PackedWeights> pack_weight(const graph::Value& wv);
+
 // One builder per architecture family; each fills out.graph from f, out.config being read.
 void build_llama(const gguf::File& f, DecoderGraph& out);   // llama, qwen2
 void build_gemma3(const gguf::File& f, DecoderGraph& out);  // gemma3

@@ -69,18 +69,52 @@ SentenceTransformersConfig read_st_config(const fs::path& dir) {
     return st;
 }
 
+// The defaults a GGUF file gives, as llama.cpp reads them: bert.pooling_type (llama.cpp's
+// enum: 0 none, 1 mean, 2 cls, 3 last, 4 rank), vectors L2-normalized (the default of its
+// embedding tools and server), no length below the context.
+SentenceTransformersConfig read_gguf_defaults(const gguf::File& f) {
+    SentenceTransformersConfig d;
+    d.normalize = true;
+    switch (f.get_int("bert.pooling_type", 1)) {
+        case 0:  // "none": llama.cpp would give token vectors; one vector per text needs a pooling
+        case 1: d.pooling = ops::Pooling::mean; break;
+        case 2: d.pooling = ops::Pooling::cls; break;
+        case 3: d.pooling = ops::Pooling::last; break;
+        default: fail(f.path(), ": bert.pooling_type ", f.get_int("bert.pooling_type"), " is not a pooling lmx embeds with (1 mean, 2 cls, 3 last)");
+    }
+    return d;
+}
+
 // A fingerprint of the weights: every tensor's name, dtype, shape and first 64 KiB.
 // Any fine-tune changes those bytes, and it costs milliseconds where hashing all of a
 // 90 MB file would add most of a second to every `lmx search`.
+void hash_tensor(Sha256& h, std::string_view name, std::string_view dtype, const std::vector<int64_t>& shape,
+                 const uint8_t* data, size_t nbytes) {
+    h.update(name.data(), name.size());
+    h.update("", 1);  // a NUL after each string, so names cannot run together
+    h.update(dtype.data(), dtype.size());
+    h.update("", 1);
+    for (int64_t d : shape) h.update(&d, sizeof d);
+    h.update(data, std::min<size_t>(nbytes, 64 * 1024));
+}
+
 std::string weights_fingerprint(const safetensors::File& f) {
     Sha256 h;
-    for (const safetensors::TensorInfo& t : f.tensors()) {
-        h.update(t.name.data(), t.name.size() + 1);  // with the terminating NUL, so names cannot run together
-        h.update(t.dtype.data(), t.dtype.size() + 1);
-        for (int64_t d : t.shape) h.update(&d, sizeof d);
-        h.update(t.data, std::min<size_t>(t.nbytes, 64 * 1024));
-    }
+    for (const safetensors::TensorInfo& t : f.tensors()) hash_tensor(h, t.name, t.dtype, t.shape, t.data, t.nbytes);
     return h.finish_hex();
+}
+
+std::string weights_fingerprint(const gguf::File& f) {
+    Sha256 h;
+    for (const gguf::TensorInfo& t : f.tensors()) hash_tensor(h, t.name, dtype_name(t.dtype), t.shape, t.data, t.nbytes);
+    return h.finish_hex();
+}
+
+// A GGUF file, told by its magic rather than its name.
+bool is_gguf(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    char magic[4] = {};
+    return in.read(magic, 4) && std::string_view(magic, 4) == "GGUF";
 }
 
 }  // namespace
@@ -91,25 +125,49 @@ ops::Pooling parse_pooling(const std::string& name) {
     fail("unknown pooling '", name, "'; choose mean, cls or last");
 }
 
-std::string embedding_model_dir(const std::string& model) {
+std::string embedding_model_path(const std::string& model) {
     const fs::path installed = fs::path(model_home()) / model;
-    if (model.find('/') == std::string::npos && fs::is_directory(installed)) return installed.string();
-    if (fs::is_directory(model)) return model;
-    fail("embedding model '", model, "' is neither a folder nor installed under ", model_home(),
-         " (install it with scripts/setup.sh, or give a model folder)");
+    if (model.find('/') == std::string::npos && fs::exists(installed)) return installed.string();
+    if (fs::exists(model)) return model;
+    fail("embedding model '", model, "' is neither a folder or file nor installed under ", model_home(),
+         " (install it with scripts/setup.sh, or give a model folder or a BERT GGUF file)");
 }
 
-Embedder::Embedder(const std::string& dir_path, const EmbedderOptions& opts)
-    : weights_(safetensors::File::open((fs::path(dir_path) / "model.safetensors").string())),
-      pool_(opts.n_threads > 0 ? opts.n_threads : hardware_threads()),
-      ctx_(pool_, kernels::best_table()) {
-    const fs::path dir(dir_path);
-    const models::EncoderConfig config = models::read_bert_config(read_text(dir / "config.json"), (dir / "config.json").string());
-    tokenizer_ = Tokenizer::from_hf_json((dir / "tokenizer.json").string());
-    const SentenceTransformersConfig st = read_st_config(dir);
-    pooling_ = opts.pooling.value_or(st.pooling);
-    normalize_ = opts.normalize.value_or(st.normalize);
-    max_length_ = opts.max_length > 0 ? opts.max_length : st.max_seq_length > 0 ? st.max_seq_length : config.n_positions;
+bool is_embedding_model(const std::string& path) {
+    if (fs::is_directory(path)) return true;
+    if (!is_gguf(path)) return false;
+    return gguf::File::open(path).get_string("general.architecture", "") == "bert";
+}
+
+Embedder::Embedder(const std::string& path, const EmbedderOptions& opts)
+    : pool_(opts.n_threads > 0 ? opts.n_threads : hardware_threads()), ctx_(pool_, kernels::best_table()) {
+    const fs::path p(path);
+    std::unique_ptr<models::EncoderWeights> weights;
+    models::EncoderConfig config;
+    SentenceTransformersConfig defaults;
+    std::string fingerprint, name;
+    if (fs::is_directory(p)) {
+        safetensors_ = std::make_unique<safetensors::File>(safetensors::File::open((p / "model.safetensors").string()));
+        weights = std::make_unique<models::EncoderWeights>(*safetensors_);
+        config = models::read_bert_config(read_text(p / "config.json"), (p / "config.json").string());
+        tokenizer_ = Tokenizer::from_hf_json((p / "tokenizer.json").string());
+        defaults = read_st_config(p);
+        fingerprint = weights_fingerprint(*safetensors_);
+        name = fs::weakly_canonical(p).filename().string();
+    } else {
+        if (!fs::exists(p)) fail(path, ": no such model folder or file");
+        if (!is_gguf(p)) fail(path, ": neither a model folder nor a GGUF file");
+        gguf_ = std::make_unique<gguf::File>(gguf::File::open(path));
+        weights = std::make_unique<models::EncoderWeights>(*gguf_);
+        config = models::read_bert_config(*gguf_);
+        tokenizer_ = Tokenizer::from_gguf(*gguf_);
+        defaults = read_gguf_defaults(*gguf_);
+        fingerprint = weights_fingerprint(*gguf_);
+        name = p.stem().string();
+    }
+    pooling_ = opts.pooling.value_or(defaults.pooling);
+    normalize_ = opts.normalize.value_or(defaults.normalize);
+    max_length_ = opts.max_length > 0 ? opts.max_length : defaults.max_seq_length > 0 ? defaults.max_seq_length : config.n_positions;
     if (max_length_ > config.n_positions)
         fail("max length ", max_length_, " exceeds the model's ", config.n_positions, " positions");
     if (opts.batch_tokens < max_length_) fail("batch of ", opts.batch_tokens, " tokens cannot hold one text of ", max_length_);
@@ -118,17 +176,14 @@ Embedder::Embedder(const std::string& dir_path, const EmbedderOptions& opts)
     // Where the tokenizer's specials sit around a text, so truncation keeps them.
     const std::vector<int32_t> plain = tokenizer_->encode("a", false, false), full = tokenizer_->encode("a", true, false);
     const auto at = std::search(full.begin(), full.end(), plain.begin(), plain.end());
-    if (plain.empty() || at == full.end()) fail(dir_path, ": the tokenizer's post-processor does not keep the text's tokens in order");
+    if (plain.empty() || at == full.end()) fail(path, ": the tokenizer's post-processor does not keep the text's tokens in order");
     n_prefix_ = static_cast<size_t>(at - full.begin());
     n_suffix_ = full.size() - n_prefix_ - plain.size();
     if (static_cast<size_t>(max_length_) <= n_prefix_ + n_suffix_) fail("max length ", max_length_, " leaves no room for text");
 
-    graph_ = models::build_bert_encoder(weights_, config, pooling_, normalize_, !opts.f32 && kernels::best_table().gemm_bf16_panels);
+    graph_ = models::build_bert_encoder(*weights, config, pooling_, normalize_, !opts.f32 && kernels::best_table().gemm_bf16_panels);
     executor_ = std::make_unique<graph::Executor>(graph_->graph);
-
-    std::string name = fs::weakly_canonical(dir).filename().string();
-    model_id_ = name + ":" + std::string(ops::pooling_name(pooling_)) + (normalize_ ? ":norm:" : ":raw:") +
-                weights_fingerprint(weights_).substr(0, 16);
+    model_id_ = name + ":" + std::string(ops::pooling_name(pooling_)) + (normalize_ ? ":norm:" : ":raw:") + fingerprint.substr(0, 16);
 }
 
 std::vector<int32_t> Embedder::tokenize(const std::string& text, size_t* untruncated) const {

@@ -1,8 +1,12 @@
 #pragma once
-// Texts -> vectors with a BERT-family encoder from an HF / sentence-transformers model
-// folder: config.json + model.safetensors + tokenizer.json, and when present
-// modules.json (pooling module path, Normalize), <pooling>/config.json (mean / CLS /
-// last-token) and sentence_bert_config.json (max_seq_length).
+// Texts -> vectors with a BERT-family encoder, from either
+//  * an HF / sentence-transformers model folder: config.json + model.safetensors +
+//    tokenizer.json, and when present modules.json (pooling module path, Normalize),
+//    <pooling>/config.json (mean / CLS / last-token) and sentence_bert_config.json
+//    (max_seq_length); or
+//  * a GGUF file of architecture bert, as llama.cpp runs it: its WordPiece vocabulary,
+//    bert.pooling_type, bert.context_length tokens, and L2-normalized vectors by default
+//    (llama.cpp's embedding default).
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -11,6 +15,7 @@
 #include <vector>
 
 #include "base/thread_pool.hpp"
+#include "formats/gguf.hpp"
 #include "formats/safetensors.hpp"
 #include "graph/exec_context.hpp"
 #include "graph/executor.hpp"
@@ -20,8 +25,8 @@
 namespace lmx {
 
 struct EmbedderOptions {
-    std::optional<ops::Pooling> pooling;  // default: the model folder's pooling config
-    std::optional<bool> normalize;        // default: whether modules.json lists Normalize
+    std::optional<ops::Pooling> pooling;  // default: the model's pooling config
+    std::optional<bool> normalize;        // default: whether modules.json lists Normalize (GGUF: yes)
     int max_length = 0;                   // tokens per text, specials included; 0: the model's
     int n_threads = 0;                    // 0: all hardware threads
     int64_t batch_tokens = 4096;          // tokens per forward pass (texts are never split)
@@ -31,14 +36,18 @@ struct EmbedderOptions {
 // The pooling mode a name selects ("mean", "cls", "last"); throws naming the choices.
 ops::Pooling parse_pooling(const std::string& name);
 
-// A model folder named NAME resolves to $LMX_HOME/NAME when that folder exists, else NAME
-// is a path; throws lmx::Error when neither is a folder.
-std::string embedding_model_dir(const std::string& model);
+// A model named NAME resolves to $LMX_HOME/NAME when that folder or file exists, else
+// NAME is a path; throws lmx::Error when neither exists.
+std::string embedding_model_path(const std::string& model);
+
+// Whether path is something Embedder loads: a folder, or a GGUF file of architecture bert.
+bool is_embedding_model(const std::string& path);
 
 class Embedder {
 public:
-    // dir: a model folder (see above). Throws lmx::Error naming the missing or bad file.
-    Embedder(const std::string& dir, const EmbedderOptions& opts);
+    // path: a model folder or a GGUF file (see above). Throws lmx::Error naming the
+    // missing or bad file.
+    Embedder(const std::string& path, const EmbedderOptions& opts);
 
     // One vector per text, in order. A text longer than max_length() tokens is cut to it
     // (its last special token kept) and on_truncate, when set, is told its index and length.
@@ -54,14 +63,15 @@ public:
     bool normalize() const { return normalize_; }
     int n_threads() const { return pool_.size(); }
     // Identifies the weights and the settings that change the vectors, e.g.
-    // "all-minilm-l6-v2:mean:norm:2d1f…" (folder name, pooling, normalization, and the
-    // SHA256 prefix of the weights' names, shapes and first 64 KiB per tensor).
+    // "all-minilm-l6-v2:mean:norm:2d1f…" (folder or file name, pooling, normalization, and
+    // the SHA256 prefix of the weights' names, shapes and first 64 KiB per tensor).
     const std::string& model_id() const { return model_id_; }
 
 private:
     void run_batch(const std::vector<std::vector<int32_t>>& seqs, size_t first, size_t last, std::vector<std::vector<float>>& out);
 
-    safetensors::File weights_;
+    std::unique_ptr<safetensors::File> safetensors_;  // a model folder's weights, or
+    std::unique_ptr<gguf::File> gguf_;                // a GGUF file's
     std::unique_ptr<Tokenizer> tokenizer_;
     ops::Pooling pooling_ = ops::Pooling::mean;
     bool normalize_ = false;

@@ -31,10 +31,13 @@ std::string base64_floats(const std::vector<float>& v) {
 EmbeddingModels::EmbeddingModels(const std::vector<std::string>& dirs, int n_threads) : n_threads_(n_threads) {
     for (const std::string& d : dirs) {
         std::error_code ec;
-        if (!std::filesystem::is_directory(d, ec)) fail("--embedding-model ", d, " is not a model folder (config.json, model.safetensors, tokenizer.json)");
+        const bool folder = std::filesystem::is_directory(d, ec);
+        if (!folder && !is_embedding_model(d))
+            fail("--embedding-model ", d, " is neither a model folder (config.json, model.safetensors, tokenizer.json) nor a BERT GGUF file");
         auto e = std::make_unique<Entry>();
-        e->name = std::filesystem::path(d).filename().string();
-        if (e->name.empty()) e->name = std::filesystem::path(d).parent_path().filename().string();
+        const std::filesystem::path p(d);
+        e->name = folder ? p.filename().string() : p.stem().string();
+        if (e->name.empty()) e->name = p.parent_path().filename().string();
         e->dir = d;
         models_.push_back(std::move(e));
     }

@@ -1,6 +1,6 @@
 #pragma once
 // POST /v1/embeddings over the encoder models given with --embedding-model (HF model
-// folders, see runtime/embedder.hpp), each loaded on first use. An Embedder runs one
+// folders or BERT GGUF files, see runtime/embedder.hpp), each loaded on first use. An Embedder runs one
 // batch at a time, so requests to the same model take turns.
 #include <memory>
 #include <mutex>

@@ -4,9 +4,14 @@
 // it. Missing: the tests skip loudly, except under CI, where setup installs it.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
+
+#include "base/fp16.hpp"
 
 #include "runtime/embedder.hpp"
 #include "runtime/model.hpp"
@@ -32,3 +37,35 @@ inline lmx::Embedder* default_embedder() {
                          << " (run scripts/setup.sh)";                                                  \
         }                                                                                               \
     } while (0)
+
+// tests/goldens/embeddings/: the 520 golden texts and, per reference, one float16 row per text.
+inline const std::string kEmbedGoldens = LMX_SOURCE_DIR "/tests/goldens/embeddings/";
+
+inline std::vector<std::string> golden_sentences() {
+    std::ifstream in(kEmbedGoldens + "all-minilm-l6-v2/sentences.jsonl");
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line).get<std::string>());
+    return out;
+}
+
+// n rows of d floats from <golden>/vectors.f16; fewer than n rows: an empty result.
+inline std::vector<std::vector<float>> golden_vectors(const std::string& golden, size_t n, size_t d) {
+    std::ifstream in(kEmbedGoldens + golden + "/vectors.f16", std::ios::binary);
+    std::vector<uint16_t> raw(n * d);
+    in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(raw.size() * 2));
+    if (!in) return {};
+    std::vector<std::vector<float>> out(n, std::vector<float>(d));
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) out[i][j] = lmx::fp16_to_fp32(raw[i * d + j]);
+    return out;
+}
+
+inline double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < a.size(); i++) {
+        ab += static_cast<double>(a[i]) * b[i];
+        aa += static_cast<double>(a[i]) * a[i];
+        bb += static_cast<double>(b[i]) * b[i];
+    }
+    return ab / std::sqrt(aa * bb);
+}

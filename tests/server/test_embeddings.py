@@ -1,6 +1,6 @@
 """POST /v1/embeddings with the official client: the vectors equal the
 sentence-transformers goldens (tests/goldens/embeddings, committed by the embeddings
-work), as floats and as base64."""
+work), as floats and as base64; a BERT GGUF file's equal llama.cpp's."""
 import base64
 import json
 import os
@@ -57,3 +57,22 @@ def test_embedding_errors(embed_server):
         c.embeddings.create(model="all-minilm-l6-v2", input=[])
     assert e.value.body["param"] == "input"
     assert "all-minilm-l6-v2" in [m.id for m in c.models.list().data]
+
+
+def test_bert_gguf_embedding_model():
+    # a GGUF encoder is named by its file stem; its vectors are llama.cpp's (goldens)
+    path = MODEL_HOME / "all-minilm-l6-v2.q8_0.gguf"
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing")
+        pytest.skip(f"SKIPPED: {path} not made (scripts/setup.sh)")
+    s = Server("--embedding-model", str(path))
+    try:
+        sentences, _ = goldens(4)
+        r = s.client().embeddings.create(model="all-minilm-l6-v2.q8_0", input=sentences, encoding_format="float")
+        got = np.array([d.embedding for d in r.data], dtype=np.float64)
+        want = np.fromfile(ROOT / "tests/goldens/embeddings/all-minilm-l6-v2.q8_0/vectors.f16", dtype="<f2").astype(np.float64).reshape(-1, 384)[:4]
+        cos = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
+        assert cos.min() >= 0.999
+    finally:
+        assert s.stop() == 0

@@ -347,7 +347,7 @@ private:
 // A BERT-family embedding model folder; one Embedder per (pooling, normalize) asked for.
 class Encoder {
 public:
-    Encoder(const std::string& dir, int n_threads) : dir_(lmx::embedding_model_dir(dir)), n_threads_(n_threads) {
+    Encoder(const std::string& dir, int n_threads) : dir_(lmx::embedding_model_path(dir)), n_threads_(n_threads) {
         if (n_threads < 0) lmx::fail("n_threads must be >= 0 (0: all cores)");
         nb::gil_scoped_release release;
         default_ = &embedder(std::nullopt, std::nullopt);
@@ -426,7 +426,8 @@ NB_MODULE(_lmx, m) {
 
     m.def("default_model_path", &lmx::default_model_path, "$LMX_HOME (default ~/.cache/lmx/models) + the default model's file name");
     m.def("model_home", &lmx::model_home, "$LMX_HOME, default ~/.cache/lmx/models");
-    m.def("embedding_model_dir", &lmx::embedding_model_dir, "model"_a, "$LMX_HOME/NAME when that folder exists, else NAME as a folder");
+    m.def("embedding_model_path", &lmx::embedding_model_path, "model"_a, "$LMX_HOME/NAME when that folder or file exists, else NAME as a path");
+    m.def("is_embedding_model", &lmx::is_embedding_model, "path"_a, "a model folder, or a GGUF file of architecture bert");
     m.def("cpu_features", &lmx::cpu_features_string);
     m.def("default_thread_count", &lmx::hardware_threads);
 

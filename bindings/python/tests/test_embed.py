@@ -2,6 +2,7 @@
 (tests/goldens/embeddings, tools/gen_embedding_goldens.py), pooling and normalization."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -43,3 +44,19 @@ def test_single_string_and_info(embed_model: lmx.Model) -> None:
     info = embed_model.info()
     assert info["dims"] == 384 and info["pooling"] == "mean"
     assert embed_model.tokenize("hello world")[0] == 101  # [CLS]
+
+
+def test_bert_gguf_is_an_encoder_matching_llama_cpp() -> None:
+    # the q8_0 GGUF scripts/setup.sh writes (models/derived.tsv), against llama.cpp's vectors
+    path = os.path.join(lmx.model_home(), "all-minilm-l6-v2.q8_0.gguf")
+    if not os.path.exists(path):
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing")
+        pytest.skip(f"{path} not made (scripts/setup.sh)")
+    m = lmx.Model("all-minilm-l6-v2.q8_0.gguf", n_threads=2)
+    assert m.kind == "encoder" and m.info()["dims"] == 384
+    texts = [json.loads(line) for line in (GOLDENS / "embeddings/all-minilm-l6-v2/sentences.jsonl").read_text(encoding="utf-8").splitlines()]
+    want = np.fromfile(GOLDENS / "embeddings/all-minilm-l6-v2.q8_0/vectors.f16", dtype="<f2").reshape(len(texts), -1)
+    got = m.embed(texts[:N]).astype(np.float64)
+    cos = (got * want[:N]).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want[:N].astype(np.float64), axis=1)
+    assert cos.min() >= 0.999, f"worst cosine {cos.min()} at {cos.argmin()}"

@@ -182,8 +182,8 @@ class Logprobs:
 
 
 class Model:
-    """A model: a GGUF decoder (generate, chat, logprobs, compress) or an embedding model
-    folder such as all-minilm-l6-v2 (embed). Both tokenize and detokenize.
+    """A model: a GGUF decoder (generate, chat, logprobs, compress) or an embedding model,
+    a folder such as all-minilm-l6-v2 or a BERT GGUF file (embed). Both tokenize and detokenize.
 
     path_or_name: see resolve_model(); None means the default model.
     n_threads: 0 = all cores. n_ctx: context size (positions) of generate() and chat().
@@ -193,7 +193,7 @@ class Model:
         self.path = resolve_model(path_or_name)
         self._dec: _lmx.Decoder | None = None
         self._enc: _lmx.Encoder | None = None
-        if os.path.isdir(self.path):
+        if os.path.exists(self.path) and _lmx.is_embedding_model(self.path):
             self._enc = _lmx.Encoder(self.path, n_threads)
         else:
             self._dec = _lmx.Decoder(self.path, n_threads, n_ctx)
