@@ -94,14 +94,14 @@ private:
         return *t;
     }
 
-    // The tensor as f32, converted into memory the graph owns when the file holds another
-    // dtype or the bytes are not aligned for floats.
-    const float* as_f32(const EncoderWeight& t) {
+    // The tensor as f32: its bytes in the file when they are aligned f32, else converted
+    // into buf.
+    static const float* as_f32(const EncoderWeight& t, std::vector<float>& buf) {
         if (t.dtype == DType::F32 && reinterpret_cast<uintptr_t>(t.data) % alignof(float) == 0)
             return reinterpret_cast<const float*>(t.data);
         int64_t n = 1;
         for (int64_t d : t.dims) n *= d;
-        std::vector<float>& buf = out_.owned.emplace_back(static_cast<size_t>(n));
+        buf.resize(static_cast<size_t>(n));
         if (t.dtype == DType::F32) {
             std::memcpy(buf.data(), t.data, t.nbytes);
         } else if (t.dtype == DType::F16 || t.dtype == DType::BF16) {
@@ -116,8 +116,12 @@ private:
         return buf.data();
     }
 
+    // A converted copy is kept in memory the graph owns.
     ValueId constant(const EncoderWeight& t, const graph::Dims& dims) {
-        return g_.add_constant(t.name, DType::F32, dims, as_f32(t));
+        std::vector<float> buf;
+        const float* data = as_f32(t, buf);
+        if (!buf.empty()) data = out_.owned.emplace_back(std::move(buf)).data();
+        return g_.add_constant(t.name, DType::F32, dims, data);
     }
     ValueId vec(const std::string& name, int64_t n) { return constant(find(name, {n}), {n}); }
     // Embedding tables: a quantized one stays as it is (embed dequantizes the rows it
@@ -134,9 +138,11 @@ private:
     // f16 rows here (all-MiniLM-L6-v2 f16 GGUF, 2 threads: 109 -> 294 texts/s).
     static bool stays_in_file(const EncoderWeight& t) { return dtype_info(t.dtype).quantized; }
     ValueId panels(const EncoderWeight& t, int64_t n, int64_t k) {
+        std::vector<float> converted;  // a converted copy is needed only until packed
+        const float* w = as_f32(t, converted);
         const int64_t np = kernels::f32_panels(n);
         std::vector<float>& packed = out_.owned.emplace_back(static_cast<size_t>(np * k * kernels::kF32Panel));
-        kernels::pack_f32_panels(as_f32(t), k, n, k, true, packed.data());
+        kernels::pack_f32_panels(w, k, n, k, true, packed.data());
         return g_.add_constant(t.name, DType::F32, {np, k, kernels::kF32Panel}, packed.data());
     }
 
