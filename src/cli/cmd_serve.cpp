@@ -24,7 +24,7 @@ void add_serve(CLI::App& app) {
     CLI::App* c = app.add_subcommand("serve", "serve an OpenAI-compatible API (chat, completions, streaming) with continuous batching");
     c->add_option("-m,--model", o.models, "GGUF file or folder of them, or an ONNX model folder; repeatable; the request's \"model\" is the file name without .gguf (an ONNX folder's name) "
                                           "(default: the installed SmolLM2-135M-Instruct)");
-    c->add_option("--embedding-model", o.embedding_models, "HF encoder model folder or BERT GGUF file for /v1/embeddings (repeatable; named by its folder or file stem)");
+    c->add_option("--embedding-model", o.embedding_models, "HF encoder model folder, BERT GGUF file or ONNX encoder export for /v1/embeddings (repeatable; named by its folder or file stem)");
     c->add_option("--host", o.host, "address to listen on")->capture_default_str();
     c->add_option("--port", o.port, "port; 0 picks a free one (logged)")->check(CLI::Range(0, 65535))->capture_default_str();
     c->add_option("--api-key", o.api_key, "require 'Authorization: Bearer KEY' (except /health and /)");

@@ -3,7 +3,7 @@
 namespace lmx::cli {
 
 void add_embedder_options(CLI::App& cmd, EmbedderArgs& a) {
-    cmd.add_option("-m,--model", a.model, "embedding model: a name under $LMX_HOME, a model folder or a BERT GGUF file")->capture_default_str();
+    cmd.add_option("-m,--model", a.model, "embedding model: a name under $LMX_HOME, a model folder, a BERT GGUF file or an ONNX encoder export")->capture_default_str();
     cmd.add_option("--pooling", a.pooling, "mean, cls or last (default: the model's sentence-transformers config)");
     auto* on = cmd.add_flag("--normalize", a.normalize, "L2-normalize the vectors (default: as the model says)");
     cmd.add_flag("--no-normalize", a.no_normalize, "do not L2-normalize the vectors")->excludes(on);

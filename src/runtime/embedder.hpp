@@ -6,7 +6,11 @@
 //    (max_seq_length); or
 //  * a GGUF file of architecture bert, as llama.cpp runs it: its WordPiece vocabulary,
 //    bert.pooling_type, bert.context_length tokens, and L2-normalized vectors by default
-//    (llama.cpp's embedding default).
+//    (llama.cpp's embedding default); or
+//  * an ONNX export (runtime/onnx_encoder.hpp): a folder with onnx/model.onnx or
+//    model.onnx, or the .onnx file, with tokenizer.json and the sentence-transformers
+//    configs beside it (or one level up, for onnx/model.onnx); texts run padded to the
+//    longest of their batch, and batches are formed from texts of similar length.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +24,7 @@
 #include "graph/exec_context.hpp"
 #include "graph/executor.hpp"
 #include "models/bert_encoder.hpp"
+#include "runtime/onnx_encoder.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace lmx {
@@ -40,12 +45,14 @@ ops::Pooling parse_pooling(const std::string& name);
 // NAME is a path; throws lmx::Error when neither exists.
 std::string embedding_model_path(const std::string& model);
 
-// Whether path is something Embedder loads: a folder, or a GGUF file of architecture bert.
+// Whether path is something Embedder loads: an HF model folder with model.safetensors, a
+// GGUF file of architecture bert, or an ONNX export whose graph has an encoder's inputs
+// and outputs.
 bool is_embedding_model(const std::string& path);
 
 class Embedder {
 public:
-    // path: a model folder or a GGUF file (see above). Throws lmx::Error naming the
+    // path: a model folder, a GGUF file or an ONNX export (see above). Throws lmx::Error naming the
     // missing or bad file.
     Embedder(const std::string& path, const EmbedderOptions& opts);
 
@@ -57,7 +64,7 @@ public:
     std::vector<int32_t> tokenize(const std::string& text, size_t* untruncated = nullptr) const;
 
     const Tokenizer& tokenizer() const { return *tokenizer_; }
-    int dims() const { return graph_->config.n_embd; }
+    int dims() const { return dims_; }
     int max_length() const { return max_length_; }
     ops::Pooling pooling() const { return pooling_; }
     bool normalize() const { return normalize_; }
@@ -69,6 +76,9 @@ public:
 
 private:
     void run_batch(const std::vector<std::vector<int32_t>>& seqs, size_t first, size_t last, std::vector<std::vector<float>>& out);
+    // An ONNX export's batch: the texts at order[first, last), padded together.
+    void run_onnx_batch(const std::vector<std::vector<int32_t>>& seqs, const std::vector<size_t>& order, size_t first, size_t last,
+                        std::vector<std::vector<float>>& out);
 
     std::unique_ptr<safetensors::File> safetensors_;  // a model folder's weights, or
     std::unique_ptr<gguf::File> gguf_;                // a GGUF file's
@@ -76,13 +86,16 @@ private:
     ops::Pooling pooling_ = ops::Pooling::mean;
     bool normalize_ = false;
     int max_length_ = 0;
+    int dims_ = 0;
     int64_t batch_tokens_ = 0;
     size_t n_prefix_ = 0, n_suffix_ = 0;  // special tokens the tokenizer adds around a text
     std::string model_id_;
-    std::unique_ptr<models::EncoderGraph> graph_;
+    std::unique_ptr<models::EncoderGraph> graph_;  // the native graph (folder, GGUF), or
+    std::unique_ptr<OnnxEncoder> onnx_;            // an ONNX export, whose states
+    graph::Graph pooling_graph_;                   // this pools (and normalizes)
     ThreadPool pool_;
     graph::ExecContext ctx_;
-    std::unique_ptr<graph::Executor> executor_;
+    std::unique_ptr<graph::Executor> executor_;    // graph_'s or pooling_graph_'s
 };
 
 }  // namespace lmx

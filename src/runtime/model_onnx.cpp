@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "runtime/model.hpp"
+#include "runtime/onnx_files.hpp"
 
 namespace lmx {
 
@@ -30,18 +31,6 @@ static json read_json(const fs::path& p) {
     } catch (const json::exception& e) {
         fail(p.string(), " is not valid JSON: ", e.what());
     }
-}
-
-// The .onnx file and the folder holding tokenizer.json for a path naming either.
-static std::pair<fs::path, fs::path> locate(const fs::path& path) {
-    if (fs::is_directory(path)) {
-        for (const char* rel : {"onnx/model.onnx", "model.onnx"})
-            if (fs::exists(path / rel)) return {path / rel, path};
-        fail(path.string(), " holds no onnx/model.onnx or model.onnx");
-    }
-    fs::path dir = path.parent_path();
-    if (!fs::exists(dir / "tokenizer.json") && dir.filename() == "onnx") dir = dir.parent_path();
-    return {path, dir};
 }
 
 // DecoderConfig fields the runtime reads, from whichever config file the folder has.
@@ -78,7 +67,7 @@ static models::DecoderConfig read_config(const fs::path& dir) {
 
 std::shared_ptr<const Model> Model::load_onnx(const std::string& path) {
     const auto t0 = std::chrono::steady_clock::now();
-    const auto [onnx_path, dir] = locate(path);
+    const auto [onnx_path, dir] = locate_onnx(path);
     std::shared_ptr<Model> m(new Model(onnx_path.string()));
     m->decoder_.config = read_config(dir);
     m->onnx_ = models::import_onnx(onnx::Model::open(onnx_path.string()));

@@ -32,8 +32,8 @@ EmbeddingModels::EmbeddingModels(const std::vector<std::string>& dirs, int n_thr
     for (const std::string& d : dirs) {
         std::error_code ec;
         const bool folder = std::filesystem::is_directory(d, ec);
-        if (!folder && !is_embedding_model(d))
-            fail("--embedding-model ", d, " is neither a model folder (config.json, model.safetensors, tokenizer.json) nor a BERT GGUF file");
+        if (!is_embedding_model(d))
+            fail("--embedding-model ", d, " is neither a model folder (config.json, model.safetensors, tokenizer.json), a BERT GGUF file nor an ONNX encoder export (onnx/model.onnx with tokenizer.json)");
         auto e = std::make_unique<Entry>();
         const std::filesystem::path p(d);
         e->name = folder ? p.filename().string() : p.stem().string();

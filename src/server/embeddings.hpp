@@ -1,7 +1,8 @@
 #pragma once
 // POST /v1/embeddings over the encoder models given with --embedding-model (HF model
-// folders or BERT GGUF files, see runtime/embedder.hpp), each loaded on first use. An Embedder runs one
-// batch at a time, so requests to the same model take turns.
+// folders, BERT GGUF files or ONNX encoder exports, see runtime/embedder.hpp), each
+// loaded on first use. An Embedder runs one batch at a time, so requests to the same
+// model take turns.
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>

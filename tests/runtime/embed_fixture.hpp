@@ -4,6 +4,7 @@
 // it. Missing: the tests skip loudly, except under CI, where setup installs it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -58,6 +59,19 @@ inline std::vector<std::vector<float>> golden_vectors(const std::string& golden,
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++) out[i][j] = lmx::fp16_to_fp32(raw[i * d + j]);
     return out;
+}
+
+// <golden>/tokens.jsonl: a peer's token ids for each golden text.
+inline std::vector<std::vector<int32_t>> golden_tokens(const std::string& golden) {
+    std::ifstream in(kEmbedGoldens + golden + "/tokens.jsonl");
+    std::vector<std::vector<int32_t>> out;
+    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line).get<std::vector<int32_t>>());
+    return out;
+}
+
+inline double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
 }
 
 inline double cosine(const std::vector<float>& a, const std::vector<float>& b) {

@@ -24,18 +24,6 @@ std::string gguf_path(const std::string& type) { return lmx::model_home() + "/al
         }                                                                                                    \
     } while (0)
 
-std::vector<std::vector<int32_t>> golden_tokens(const std::string& golden) {
-    std::ifstream in(kEmbedGoldens + golden + "/tokens.jsonl");
-    std::vector<std::vector<int32_t>> out;
-    for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line).get<std::vector<int32_t>>());
-    return out;
-}
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
 // Every text's ids as llama.cpp's, and its vector within 1 - min_cosine of llama.cpp's,
 // the median gap at most max_median_gap.
 void expect_llama_cpp_vectors(const std::string& type, double min_cosine, double max_median_gap) {

@@ -76,3 +76,22 @@ def test_bert_gguf_embedding_model():
         assert cos.min() >= 0.999
     finally:
         assert s.stop() == 0
+
+
+def test_onnx_embedding_model():
+    # an ONNX export's folder is named by the folder; its vectors are onnxruntime's (goldens)
+    path = MODEL_HOME / "all-minilm-l6-v2-int8"
+    if not (path / "tokenizer.json").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing")
+        pytest.skip(f"SKIPPED: {path} not installed (scripts/setup.sh)")
+    s = Server("--embedding-model", str(path))
+    try:
+        sentences, _ = goldens(4)
+        r = s.client().embeddings.create(model="all-minilm-l6-v2-int8", input=sentences, encoding_format="float")
+        got = np.array([d.embedding for d in r.data], dtype=np.float64)
+        want = np.fromfile(ROOT / "tests/goldens/embeddings/all-minilm-l6-v2.int8-onnx/vectors.f16", dtype="<f2").astype(np.float64).reshape(-1, 384)[:4]
+        cos = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
+        assert cos.min() >= 0.99999
+    finally:
+        assert s.stop() == 0

@@ -427,7 +427,7 @@ NB_MODULE(_lmx, m) {
     m.def("default_model_path", &lmx::default_model_path, "$LMX_HOME (default ~/.cache/lmx/models) + the default model's file name");
     m.def("model_home", &lmx::model_home, "$LMX_HOME, default ~/.cache/lmx/models");
     m.def("embedding_model_path", &lmx::embedding_model_path, "model"_a, "$LMX_HOME/NAME when that folder or file exists, else NAME as a path");
-    m.def("is_embedding_model", &lmx::is_embedding_model, "path"_a, "a model folder, or a GGUF file of architecture bert");
+    m.def("is_embedding_model", &lmx::is_embedding_model, "path"_a, "an HF model folder, a GGUF file of architecture bert, or an ONNX encoder export");
     m.def("cpu_features", &lmx::cpu_features_string);
     m.def("default_thread_count", &lmx::hardware_threads);
 

@@ -60,3 +60,19 @@ def test_bert_gguf_is_an_encoder_matching_llama_cpp() -> None:
     got = m.embed(texts[:N]).astype(np.float64)
     cos = (got * want[:N]).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want[:N].astype(np.float64), axis=1)
     assert cos.min() >= 0.999, f"worst cosine {cos.min()} at {cos.argmin()}"
+
+
+def test_onnx_export_is_an_encoder_matching_onnxruntime() -> None:
+    # the int8 ONNX export setup installs (models/registry.tsv), against onnxruntime's vectors
+    path = os.path.join(lmx.model_home(), "all-minilm-l6-v2-int8")
+    if not os.path.exists(os.path.join(path, "tokenizer.json")):
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing")
+        pytest.skip(f"{path} not installed (scripts/setup.sh)")
+    m = lmx.Model("all-minilm-l6-v2-int8", n_threads=2)
+    assert m.kind == "encoder" and m.info()["dims"] == 384
+    texts = [json.loads(line) for line in (GOLDENS / "embeddings/all-minilm-l6-v2/sentences.jsonl").read_text(encoding="utf-8").splitlines()]
+    want = np.fromfile(GOLDENS / "embeddings/all-minilm-l6-v2.int8-onnx/vectors.f16", dtype="<f2").reshape(len(texts), -1)
+    got = m.embed(texts[:N]).astype(np.float64)
+    cos = (got * want[:N]).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want[:N].astype(np.float64), axis=1)
+    assert cos.min() >= 0.99999, f"worst cosine {cos.min()} at {cos.argmin()}"

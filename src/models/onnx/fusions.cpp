@@ -1,6 +1,8 @@
 #include "models/onnx/fusions.hpp"
 
+#include <cmath>
 #include <cstring>
+#include <numbers>
 #include <optional>
 
 #include "ops/nd/rotate_half.hpp"
@@ -30,6 +32,10 @@ struct Uses {
         const onnx::Node& n = g_.nodes[p->second];
         return is_op(n, type) && n.outputs.size() == 1 ? &n : nullptr;
     }
+    int readers(const std::string& value) const {
+        auto r = readers_.find(value);
+        return r == readers_.end() ? 0 : r->second;
+    }
     const onnx::Node* producer(const std::string& value) const {
         auto p = producer_.find(value);
         return p == producer_.end() ? nullptr : &g_.nodes[p->second];
@@ -45,6 +51,15 @@ struct Uses {
         if (!t || t->dtype != onnx::DataType::INT64 || t->elements() != 1 || t->nbytes() != 8) return std::nullopt;
         int64_t v;
         std::memcpy(&v, t->bytes().data(), 8);
+        return v;
+    }
+
+    // A one-element f32 initializer's value.
+    std::optional<float> scalar_float(const std::string& name) const {
+        const onnx::Tensor* t = initializer(name);
+        if (!t || t->dtype != onnx::DataType::FLOAT || t->elements() != 1 || t->nbytes() != 4) return std::nullopt;
+        float v;
+        std::memcpy(&v, t->bytes().data(), 4);
         return v;
     }
 
@@ -135,6 +150,86 @@ bool match_rotate_half(const Uses& u, const onnx::Node& n, Fusion& f) {
     return false;
 }
 
+bool is_scalar(const Uses& u, const std::string& name, float value, float tolerance = 0) {
+    const std::optional<float> v = u.scalar_float(name);
+    return v && std::fabs(*v - value) <= tolerance;
+}
+
+// Add(Erf(Div(h, √2) or Mul(h, 1/√2)), 1), either operand order at the Add: gives h and
+// the three nodes.
+bool erf_term(const Uses& u, const std::string& value, std::string& h, std::vector<const onnx::Node*>& nodes) {
+    const onnx::Node* add = u.sole(value, "Add");
+    if (!add || add->inputs.size() != 2) return false;
+    for (int side = 0; side < 2; side++) {
+        const onnx::Node* erf = u.sole(add->inputs[static_cast<size_t>(side)], "Erf");
+        if (!erf || erf->inputs.size() != 1 || !is_scalar(u, add->inputs[static_cast<size_t>(1 - side)], 1.0f)) continue;
+        const onnx::Node* div = u.sole(erf->inputs[0], "Div");
+        const onnx::Node* mul = u.sole(erf->inputs[0], "Mul");
+        if (div && div->inputs.size() == 2 && is_scalar(u, div->inputs[1], std::numbers::sqrt2_v<float>, 1e-6f)) h = div->inputs[0];
+        else if (mul && mul->inputs.size() == 2 && is_scalar(u, mul->inputs[1], 1 / std::numbers::sqrt2_v<float>, 1e-6f)) h = mul->inputs[0];
+        else if (mul && mul->inputs.size() == 2 && is_scalar(u, mul->inputs[0], 1 / std::numbers::sqrt2_v<float>, 1e-6f)) h = mul->inputs[1];
+        else continue;
+        nodes = {add, erf, div ? div : mul};
+        return true;
+    }
+    return false;
+}
+
+// The exact GELU of h written out, ending at the Mul n, either operand order at each Mul:
+//   Mul(h, Mul(erf_term(h), 0.5))   (torch.onnx)
+//   Mul(Mul(h, erf_term(h)), 0.5)   (bench/bert_onnx.py, older optimum exports)
+// Gives h and the pattern's nodes but n.
+bool match_gelu(const Uses& u, const onnx::Node& n, std::string& h, std::vector<const onnx::Node*>& nodes) {
+    if (!is_op(n, "Mul") || n.inputs.size() != 2) return false;
+    for (int side = 0; side < 2; side++) {
+        const std::string &a = n.inputs[static_cast<size_t>(side)], &b = n.inputs[static_cast<size_t>(1 - side)];
+        const onnx::Node* inner = u.sole(b, "Mul");
+        if (!inner || inner->inputs.size() != 2) continue;
+        for (int j = 0; j < 2; j++) {
+            const std::string &p = inner->inputs[static_cast<size_t>(j)], &q = inner->inputs[static_cast<size_t>(1 - j)];
+            // torch.onnx's: a is h, the inner Mul 0.5 · erf_term(h); the other: a is 0.5,
+            // the inner Mul h · erf_term(h)
+            if ((is_scalar(u, p, 0.5f) && erf_term(u, q, h, nodes) && h == a) || (is_scalar(u, a, 0.5f) && erf_term(u, q, h, nodes) && h == p)) {
+                nodes.push_back(inner);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// Add(MatMul(x, w), bias), either operand order at the Add, bias a 1-D f32 initializer
+// and the Add the MatMul's only reader: gives the MatMul and the bias's name.
+const onnx::Node* biased_matmul(const Uses& u, const onnx::Node& add, std::string& bias) {
+    if (!is_op(add, "Add") || add.inputs.size() != 2 || add.outputs.size() != 1) return nullptr;
+    for (int side = 0; side < 2; side++) {
+        const onnx::Node* mm = u.sole(add.inputs[static_cast<size_t>(side)], "MatMul");
+        const onnx::Tensor* b = u.initializer(add.inputs[static_cast<size_t>(1 - side)]);
+        if (!mm || mm->inputs.size() != 2 || !b || b->dtype != onnx::DataType::FLOAT || b->dims.size() != 1) continue;
+        bias = b->name;
+        return mm;
+    }
+    return nullptr;
+}
+
+// A dense layer ending at n: n the bias Add (when no GELU follows it), or the last node of
+// the GELU of such an Add's output, which the GELU's nodes are the only readers of.
+bool match_dense(const Uses& u, const onnx::Node& n, Fusion& f) {
+    std::string h, bias;
+    std::vector<const onnx::Node*> gelu_nodes;
+    const onnx::Node* add = &n;
+    if (match_gelu(u, n, h, gelu_nodes)) {
+        add = u.producer(h);
+        if (!add || u.readers(h) != 2) return false;
+    }
+    const onnx::Node* mm = biased_matmul(u, *add, bias);
+    if (!mm) return false;
+    f = {nullptr, {mm->inputs[0], mm->inputs[1], bias}, n.outputs, {u.index(mm)}, true, !gelu_nodes.empty()};
+    if (add != &n) f.absorbs.push_back(u.index(add));
+    for (const onnx::Node* g : gelu_nodes) f.absorbs.push_back(u.index(g));
+    return true;
+}
+
 }  // namespace
 
 std::map<size_t, size_t> transposes_into_matmul(const onnx::Graph& g) {
@@ -157,9 +252,12 @@ std::map<size_t, size_t> transposes_into_matmul(const onnx::Graph& g) {
 std::map<size_t, Fusion> find_fusions(const onnx::Graph& g, std::vector<bool>& absorbed) {
     const Uses u(g);
     std::map<size_t, Fusion> fused;
-    for (size_t i = 0; i < g.nodes.size(); i++) {
+    // Last nodes first, so a dense layer with its GELU claims the bias Add before the Add
+    // alone would match as a plain dense layer.
+    for (size_t i = g.nodes.size(); i-- > 0;) {
         Fusion f;
-        if (absorbed[i] || !(match_swiglu(u, g.nodes[i], f) || match_rotate_half(u, g.nodes[i], f))) continue;
+        if (absorbed[i] || !(match_swiglu(u, g.nodes[i], f) || match_rotate_half(u, g.nodes[i], f) || match_dense(u, g.nodes[i], f)))
+            continue;
         bool free = true;  // no node of the pattern is already another's
         for (size_t a : f.absorbs) free = free && !absorbed[a] && !fused.count(a);
         if (!free) continue;

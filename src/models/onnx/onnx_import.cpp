@@ -2,12 +2,18 @@
 
 #include <cstring>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "base/error.hpp"
+#include "base/thread_pool.hpp"
+#include "graph/exec_context.hpp"
+#include "kernels/kernels.hpp"
 #include "models/onnx/fusions.hpp"
 #include "models/onnx/node_context.hpp"
+#include "ops/nd/binary.hpp"
 #include "ops/nd/matmul_nd.hpp"
+#include "ops/nd/unary.hpp"
 
 namespace lmx::models {
 
@@ -153,6 +159,85 @@ static bool add_matmul_nbits_group(OnnxGraph& out, std::unordered_map<std::strin
     return true;
 }
 
+// Constant folding, as onnxruntime does at load: a node of these ops whose inputs are all
+// constants runs once here and its outputs become constants. Weight-only quantized exports
+// (int8 -> Cast -> Mul by a per-column scale -> MatMul) then hand their MatMuls f32
+// weights to pack, instead of dequantizing every weight on every run. Only exact
+// arithmetic and data movement: no transcendental op, so the folded bytes are the same
+// on every CPU and in deterministic mode.
+static bool foldable(const onnx::Node& n) {
+    static const char* const ops[] = {"Cast", "Mul", "Add", "Sub", "Div", "Neg", "Transpose", "Reshape", "Unsqueeze", "Squeeze",
+                                      "Flatten", "Concat", "Slice", "Gather", "Identity", "DequantizeLinear"};
+    if (!standard_domain(n.domain) || n.inputs.empty()) return false;
+    for (const char* op : ops)
+        if (n.op_type == op) return true;
+    return false;
+}
+
+constexpr size_t kMaxFoldedBytes = size_t{1} << 30;  // a larger result is left to run time
+
+// The folded outputs' constants, or nothing when an input is not constant or a result is too large.
+static std::optional<std::vector<graph::ValueId>> fold(OnnxGraph& out, const ops::OpPtr& op, const std::vector<graph::ValueId>& inputs,
+                                                       const std::vector<std::string>& names) {
+    graph::Graph& ir = out.graph;
+    std::vector<const graph::Value*> values;
+    std::vector<graph::Tensor> in;
+    for (graph::ValueId id : inputs) {
+        const graph::Value& v = ir.value(id);
+        if (v.kind != graph::ValueKind::constant && v.kind != graph::ValueKind::absent) return std::nullopt;
+        values.push_back(&v);
+        in.push_back({v.dtype, v.dims, const_cast<void*>(v.data)});
+    }
+    const std::vector<graph::OutputSpec> specs = op->infer(values);
+    if (specs.size() != names.size()) fail("gives ", specs.size(), " outputs, the node has ", names.size());
+    std::vector<graph::Tensor> results;
+    std::vector<std::vector<uint8_t>> buffers;
+    for (const graph::OutputSpec& s : specs) {
+        int64_t rows = 1;
+        for (size_t i = 0; i + 1 < s.dims.size(); i++) rows *= s.dims[i];
+        const size_t bytes = static_cast<size_t>(rows) * dtype_row_bytes(s.dtype, s.dims.empty() ? 1 : s.dims.back());
+        if (rows < 0 || bytes > kMaxFoldedBytes) return std::nullopt;
+        std::vector<uint8_t>& b = buffers.emplace_back(bytes + 64);
+        uint8_t* data = b.data() + (64 - reinterpret_cast<uintptr_t>(b.data()) % 64) % 64;
+        results.push_back({s.dtype, s.dims, data});
+    }
+    ThreadPool pool(1);
+    graph::ExecContext ctx(pool, kernels::best_table());
+    op->run(ctx, in, results);
+    std::vector<graph::ValueId> ids;
+    for (size_t i = 0; i < results.size(); i++) {
+        out.owned.push_back(std::move(buffers[i]));  // the heap block, and so results[i].data, stays put
+        ids.push_back(ir.add_constant(names[i], results[i].dtype, results[i].dims, results[i].data));
+    }
+    return ids;
+}
+
+// A dense layer's fusion (fusions.hpp), inputs x, w, bias: ops::dense over w's panels when
+// w is a constant 2-D f32 [K, N] and the bias f32 [N] (also in bf16 when asked); else its
+// MatMul, Add and GELU as nodes.
+static graph::ValueId add_dense(OnnxGraph& out, const Fusion& f, const std::vector<graph::ValueId>& inputs, bool bf16) {
+    graph::Graph& ir = out.graph;
+    const graph::Value &w = ir.value(inputs[1]), &b = ir.value(inputs[2]);
+    const std::string& name = f.outputs.at(0);
+    if (w.kind == graph::ValueKind::constant && w.dtype == DType::F32 && w.dims.size() == 2 && b.kind == graph::ValueKind::constant &&
+        b.dtype == DType::F32 && b.dims == graph::Dims{w.dims[1]}) {
+        const int64_t k = w.dims[0], n = w.dims[1];
+        const std::shared_ptr<const std::vector<float>> panels = f32_panels_of(&out.file, &w, false);
+        const auto* bytes = reinterpret_cast<const uint8_t*>(panels->data());
+        out.owned.emplace_back(bytes, bytes + panels->size() * sizeof(float));
+        const graph::ValueId wp = ir.add_constant(name + "/panels", DType::F32, {kernels::f32_panels(n), k, kernels::kF32Panel}, out.owned.back().data());
+        std::shared_ptr<std::vector<uint32_t>> w16;
+        if (bf16 && kernels::best_table().gemm_bf16_panels) {
+            w16 = std::make_shared<std::vector<uint32_t>>(static_cast<size_t>(kernels::f32_panels(n) * ((k + 1) / 2) * kernels::kF32Panel));
+            kernels::pack_bf16_panels(panels->data(), n, k, w16->data());
+        }
+        return ir.add_dynamic_node(ops::dense(n, f.gelu, std::move(w16)), {inputs[0], wp, inputs[2]}, f.outputs).at(0);
+    }
+    const graph::ValueId mm = ir.add_dynamic_node(ops::nd::matmul(), {inputs[0], inputs[1]}, {name + "/matmul"}).at(0);
+    const graph::ValueId y = ir.add_dynamic_node(ops::nd::binary(ops::nd::BinaryKind::add), {mm, inputs[2]}, {f.gelu ? name + "/bias" : name}).at(0);
+    return f.gelu ? ir.add_dynamic_node(ops::nd::unary(ops::nd::UnaryKind::gelu), {y}, f.outputs).at(0) : y;
+}
+
 // MatMulNBits nodes (com.microsoft) that read the same A: a layer's q, k and v, its gate
 // and up. Per first member, every member's node index, in order (groups of two or more).
 static std::map<size_t, std::vector<size_t>> matmul_nbits_siblings(const onnx::Graph& g) {
@@ -168,7 +253,7 @@ static std::map<size_t, std::vector<size_t>> matmul_nbits_siblings(const onnx::G
     return groups;
 }
 
-std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
+std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model, const ImportOptions& opts) {
     auto out = std::make_unique<OnnxGraph>();
     out->file = std::move(model);
     const onnx::Graph& g = out->file.graph;
@@ -218,6 +303,10 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
                     if (it == ids.end()) fail("input ", shown(name), " is not produced by an earlier node or the graph inputs");
                     inputs.push_back(it->second);
                 }
+                if (f->second.dense) {
+                    ids[f->second.outputs.at(0)] = add_dense(*out, f->second, inputs, opts.bf16);
+                    continue;
+                }
                 const std::vector<graph::ValueId> outs = ir.add_dynamic_node(f->second.op, std::move(inputs), f->second.outputs);
                 for (size_t i = 0; i < outs.size(); i++) ids[f->second.outputs[i]] = outs[i];
                 continue;
@@ -234,7 +323,9 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model) {
             }
             // after the loop above: absent() may add a value, moving the others
             ops::OpPtr op = find_entry(n)->make(NodeContext(n, opset_of(out->file, n.domain), input_values(*out, ids, n), &out->file));
-            std::vector<graph::ValueId> outs = ir.add_dynamic_node(std::move(op), std::move(inputs), n.outputs);
+            std::optional<std::vector<graph::ValueId>> folded;
+            if (foldable(n)) folded = fold(*out, op, inputs, n.outputs);
+            std::vector<graph::ValueId> outs = folded ? *folded : ir.add_dynamic_node(std::move(op), std::move(inputs), n.outputs);
             for (size_t i = 0; i < outs.size(); i++)
                 if (!n.outputs[i].empty()) ids[n.outputs[i]] = outs[i];
         } catch (const Error& e) {

@@ -20,7 +20,14 @@ struct OnnxGraph {
     std::vector<std::vector<uint8_t>> owned;  // constant bytes that had to be copied or converted
 };
 
-std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model);
+struct ImportOptions {
+    // Dense layers (a MatMul by constant weights and a bias Add, fusions.hpp) also get bf16
+    // panels, which ops::dense multiplies where the CPU has native bf16 products: twice
+    // the f32 rate, results within bf16 rounding of f32's.
+    bool bf16 = false;
+};
+
+std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model, const ImportOptions& opts = {});
 
 // The ops of the main graph lmx has no importer for ("com.microsoft.X" outside the
 // standard domain), with their node counts.

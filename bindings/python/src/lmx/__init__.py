@@ -183,7 +183,7 @@ class Logprobs:
 
 class Model:
     """A model: a GGUF decoder (generate, chat, logprobs, compress) or an embedding model,
-    a folder such as all-minilm-l6-v2 or a BERT GGUF file (embed). Both tokenize and detokenize.
+    a folder such as all-minilm-l6-v2, a BERT GGUF file or an ONNX encoder export (embed). Both tokenize and detokenize.
 
     path_or_name: see resolve_model(); None means the default model.
     n_threads: 0 = all cores. n_ctx: context size (positions) of generate() and chat().
