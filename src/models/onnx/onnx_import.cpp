@@ -176,9 +176,34 @@ static bool foldable(const onnx::Node& n) {
 
 constexpr size_t kMaxFoldedBytes = size_t{1} << 30;  // a larger result is left to run time
 
+// The buffers of folded constants, freed once their last reader is imported by an op that
+// keeps no pointer to them (a Cast's result once the next Mul folded it, weights once a
+// dense op holds them as panels): a weight-only int8 export would otherwise hold three
+// f32 copies of its weights. A freed value stays in the graph, unread.
+class FoldedBuffers {
+public:
+    explicit FoldedBuffers(const onnx::Graph& g) {
+        for (const onnx::Node& n : g.nodes)
+            for (const std::string& in : n.inputs) readers_[in]++;
+        for (const onnx::ValueInfo& o : g.outputs) readers_[o.name]++;
+    }
+    void add(const std::string& name, size_t buffer) { buffer_[name] = buffer; }
+    // A node's inputs were read for the last time by it.
+    void read(OnnxGraph& out, const std::vector<std::string>& names) {
+        for (const std::string& name : names) {
+            auto b = buffer_.find(name);
+            if (b != buffer_.end() && --readers_[name] == 0) std::vector<uint8_t>().swap(out.owned[b->second]);
+        }
+    }
+
+private:
+    std::unordered_map<std::string, int> readers_;
+    std::unordered_map<std::string, size_t> buffer_;
+};
+
 // The folded outputs' constants, or nothing when an input is not constant or a result is too large.
 static std::optional<std::vector<graph::ValueId>> fold(OnnxGraph& out, const ops::OpPtr& op, const std::vector<graph::ValueId>& inputs,
-                                                       const std::vector<std::string>& names) {
+                                                       const std::vector<std::string>& names, FoldedBuffers& folded) {
     graph::Graph& ir = out.graph;
     std::vector<const graph::Value*> values;
     std::vector<graph::Tensor> in;
@@ -206,8 +231,10 @@ static std::optional<std::vector<graph::ValueId>> fold(OnnxGraph& out, const ops
     op->run(ctx, in, results);
     std::vector<graph::ValueId> ids;
     for (size_t i = 0; i < results.size(); i++) {
+        const size_t buffer = out.owned.size();
         out.owned.push_back(std::move(buffers[i]));  // the heap block, and so results[i].data, stays put
         ids.push_back(ir.add_constant(names[i], results[i].dtype, results[i].dims, results[i].data));
+        folded.add(names[i], buffer);
     }
     return ids;
 }
@@ -215,7 +242,7 @@ static std::optional<std::vector<graph::ValueId>> fold(OnnxGraph& out, const ops
 // A dense layer's fusion (fusions.hpp), inputs x, w, bias: ops::dense over w's panels when
 // w is a constant 2-D f32 [K, N] and the bias f32 [N] (also in bf16 when asked); else its
 // MatMul, Add and GELU as nodes.
-static graph::ValueId add_dense(OnnxGraph& out, const Fusion& f, const std::vector<graph::ValueId>& inputs, bool bf16) {
+static graph::ValueId add_dense(OnnxGraph& out, const Fusion& f, const std::vector<graph::ValueId>& inputs, bool bf16, FoldedBuffers& folded) {
     graph::Graph& ir = out.graph;
     const graph::Value &w = ir.value(inputs[1]), &b = ir.value(inputs[2]);
     const std::string& name = f.outputs.at(0);
@@ -231,6 +258,7 @@ static graph::ValueId add_dense(OnnxGraph& out, const Fusion& f, const std::vect
             w16 = std::make_shared<std::vector<uint32_t>>(static_cast<size_t>(kernels::f32_panels(n) * ((k + 1) / 2) * kernels::kF32Panel));
             kernels::pack_bf16_panels(panels->data(), n, k, w16->data());
         }
+        folded.read(out, {f.inputs[1]});
         return ir.add_dynamic_node(ops::dense(n, f.gelu, std::move(w16)), {inputs[0], wp, inputs[2]}, f.outputs).at(0);
     }
     const graph::ValueId mm = ir.add_dynamic_node(ops::nd::matmul(), {inputs[0], inputs[1]}, {name + "/matmul"}).at(0);
@@ -280,6 +308,7 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model, const ImportOptions& o
     for (const auto& [mm, t] : fused) absorbed[t] = true;
     const std::map<size_t, std::vector<size_t>> siblings = matmul_nbits_siblings(g);
     const std::map<size_t, Fusion> fusions = find_fusions(g, absorbed);
+    FoldedBuffers folded_buffers(g);
     for (size_t ni = 0; ni < g.nodes.size(); ni++) {
         const onnx::Node& n = g.nodes[ni];
         if (absorbed[ni]) continue;  // its MatMul reads the untransposed input, or a fused op does its work
@@ -304,7 +333,7 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model, const ImportOptions& o
                     inputs.push_back(it->second);
                 }
                 if (f->second.dense) {
-                    ids[f->second.outputs.at(0)] = add_dense(*out, f->second, inputs, opts.bf16);
+                    ids[f->second.outputs.at(0)] = add_dense(*out, f->second, inputs, opts.bf16, folded_buffers);
                     continue;
                 }
                 const std::vector<graph::ValueId> outs = ir.add_dynamic_node(f->second.op, std::move(inputs), f->second.outputs);
@@ -324,7 +353,7 @@ std::unique_ptr<OnnxGraph> import_onnx(onnx::Model model, const ImportOptions& o
             // after the loop above: absent() may add a value, moving the others
             ops::OpPtr op = find_entry(n)->make(NodeContext(n, opset_of(out->file, n.domain), input_values(*out, ids, n), &out->file));
             std::optional<std::vector<graph::ValueId>> folded;
-            if (foldable(n)) folded = fold(*out, op, inputs, n.outputs);
+            if (foldable(n) && (folded = fold(*out, op, inputs, n.outputs, folded_buffers))) folded_buffers.read(*out, n.inputs);
             std::vector<graph::ValueId> outs = folded ? *folded : ir.add_dynamic_node(std::move(op), std::move(inputs), n.outputs);
             for (size_t i = 0; i < outs.size(); i++)
                 if (!n.outputs[i].empty()) ids[n.outputs[i]] = outs[i];
