@@ -193,6 +193,19 @@ def gen_embeddings(folder, out_name):
     print(f"wrote {len(sentences)} vectors of {vecs.shape[1]} dims to {out}")
 
 
+def write_peer_goldens(out_name, ids, vecs, source):
+    """tests/goldens/embeddings/<out_name>/: a peer's token ids per text (tokens.jsonl), its
+    vectors as float16 rows (vectors.f16) and what produced them (source.json)."""
+    out = os.path.join(ROOT, "tests/goldens/embeddings", out_name)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "tokens.jsonl"), "w", encoding="utf-8") as f:
+        for row in ids:
+            f.write(json.dumps(row) + "\n")
+    np.stack(vecs).astype("<f2").tofile(os.path.join(out, "vectors.f16"))
+    json.dump(source, open(os.path.join(out, "source.json"), "w"), indent=1)
+    print(f"wrote {len(vecs)} vectors of {len(vecs[0])} dims from {source['reference']} to {out}")
+
+
 def gen_gguf(path, out_name):
     import llama_cpp
     import llama_cpp.llama
@@ -210,8 +223,6 @@ def gen_gguf(path, out_name):
     llama_cpp.llama.llama_cpp.llama_model_default_params = plain_params
     llm = llama_cpp.Llama(model_path=path, embedding=True, n_ctx=512, n_batch=512, n_ubatch=512, n_threads=2, verbose=False)
     n_ctx, n_embd = llm.n_ctx(), llm.n_embd()
-    out = os.path.join(ROOT, "tests/goldens/embeddings", out_name)
-    os.makedirs(out, exist_ok=True)
     ids_out, vecs = [], []
     for s in golden_sentences():
         ids = llm.tokenize(s.encode("utf-8"), add_bos=True, special=True)
@@ -224,14 +235,8 @@ def gen_gguf(path, out_name):
         v = np.array(llama_cpp.llama_get_embeddings_seq(llm._ctx.ctx, 0)[:n_embd], dtype=np.float64)
         ids_out.append(ids)
         vecs.append(v / np.linalg.norm(v))
-    with open(os.path.join(out, "tokens.jsonl"), "w", encoding="utf-8") as f:
-        for ids in ids_out:
-            f.write(json.dumps(ids) + "\n")
-    np.stack(vecs).astype("<f2").tofile(os.path.join(out, "vectors.f16"))
     sha = hashlib.sha256(open(path, "rb").read()).hexdigest()
-    json.dump({"gguf": os.path.basename(path), "sha256": sha, "reference": f"llama-cpp-python {llama_cpp.__version__}"},
-              open(os.path.join(out, "source.json"), "w"), indent=1)
-    print(f"wrote {len(vecs)} llama.cpp vectors of {n_embd} dims to {out}")
+    write_peer_goldens(out_name, ids_out, vecs, {"gguf": os.path.basename(path), "sha256": sha, "reference": f"llama-cpp-python {llama_cpp.__version__}"})
 
 
 def gen_onnx(folder, onnx_path, out_name):
@@ -250,16 +255,8 @@ def gen_onnx(folder, onnx_path, out_name):
         v = h[0] if pooling == "cls" else h.mean(0)
         ids_out.append(ids[0].tolist())
         vecs.append(v / max(np.linalg.norm(v), 1e-12) if normalize else v)
-    out = os.path.join(ROOT, "tests/goldens/embeddings", out_name)
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "tokens.jsonl"), "w", encoding="utf-8") as f:
-        for ids in ids_out:
-            f.write(json.dumps(ids) + "\n")
-    np.stack(vecs).astype("<f2").tofile(os.path.join(out, "vectors.f16"))
     sha = hashlib.sha256(open(onnx_path, "rb").read()).hexdigest()
-    json.dump({"onnx": os.path.basename(onnx_path), "sha256": sha, "reference": f"onnxruntime {ort.__version__}"},
-              open(os.path.join(out, "source.json"), "w"), indent=1)
-    print(f"wrote {len(vecs)} onnxruntime vectors to {out}")
+    write_peer_goldens(out_name, ids_out, vecs, {"onnx": os.path.basename(onnx_path), "sha256": sha, "reference": f"onnxruntime {ort.__version__}"})
 
 
 def crosscheck(folder, onnx_path):

@@ -59,39 +59,29 @@ def test_embedding_errors(embed_server):
     assert "all-minilm-l6-v2" in [m.id for m in c.models.list().data]
 
 
-def test_bert_gguf_embedding_model():
-    # a GGUF encoder is named by its file stem; its vectors are llama.cpp's (goldens)
-    path = MODEL_HOME / "all-minilm-l6-v2.q8_0.gguf"
+# (path under MODEL_HOME, the model name the server gives it, golden folder, worst cosine allowed)
+DERIVED_MODELS = [
+    # a GGUF encoder is named by its file stem; its vectors are llama.cpp's
+    ("all-minilm-l6-v2.q8_0.gguf", "all-minilm-l6-v2.q8_0", "all-minilm-l6-v2.q8_0", 0.999),
+    # an ONNX export's folder is named by the folder; its vectors are onnxruntime's
+    ("all-minilm-l6-v2-int8", "all-minilm-l6-v2-int8", "all-minilm-l6-v2.int8-onnx", 0.99999),
+]
+
+
+@pytest.mark.parametrize("file,name,golden,min_cos", DERIVED_MODELS)
+def test_gguf_and_onnx_embedding_models(file, name, golden, min_cos):
+    path = MODEL_HOME / file
     if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing")
-        pytest.skip(f"SKIPPED: {path} not made (scripts/setup.sh)")
-    s = Server("--embedding-model", str(path))
-    try:
-        sentences, _ = goldens(4)
-        r = s.client().embeddings.create(model="all-minilm-l6-v2.q8_0", input=sentences, encoding_format="float")
-        got = np.array([d.embedding for d in r.data], dtype=np.float64)
-        want = np.fromfile(ROOT / "tests/goldens/embeddings/all-minilm-l6-v2.q8_0/vectors.f16", dtype="<f2").astype(np.float64).reshape(-1, 384)[:4]
-        cos = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
-        assert cos.min() >= 0.999
-    finally:
-        assert s.stop() == 0
-
-
-def test_onnx_embedding_model():
-    # an ONNX export's folder is named by the folder; its vectors are onnxruntime's (goldens)
-    path = MODEL_HOME / "all-minilm-l6-v2-int8"
-    if not (path / "tokenizer.json").exists():
         if os.environ.get("CI"):
             pytest.fail(f"{path} is missing")
         pytest.skip(f"SKIPPED: {path} not installed (scripts/setup.sh)")
     s = Server("--embedding-model", str(path))
     try:
         sentences, _ = goldens(4)
-        r = s.client().embeddings.create(model="all-minilm-l6-v2-int8", input=sentences, encoding_format="float")
+        r = s.client().embeddings.create(model=name, input=sentences, encoding_format="float")
         got = np.array([d.embedding for d in r.data], dtype=np.float64)
-        want = np.fromfile(ROOT / "tests/goldens/embeddings/all-minilm-l6-v2.int8-onnx/vectors.f16", dtype="<f2").astype(np.float64).reshape(-1, 384)[:4]
+        want = np.fromfile(ROOT / "tests/goldens/embeddings" / golden / "vectors.f16", dtype="<f2").astype(np.float64).reshape(-1, 384)[:4]
         cos = (got * want).sum(1) / np.linalg.norm(got, axis=1) / np.linalg.norm(want, axis=1)
-        assert cos.min() >= 0.99999
+        assert cos.min() >= min_cos
     finally:
         assert s.stop() == 0

@@ -45,23 +45,17 @@ struct Uses {
         auto it = init_.find(name);
         return it == init_.end() ? nullptr : it->second;
     }
-    // A one-element int64 initializer's value.
-    std::optional<int64_t> scalar_int(const std::string& name) const {
+    // A one-element initializer's value, when its type is `dtype` (T's).
+    template <class T>
+    std::optional<T> scalar(const std::string& name, onnx::DataType dtype) const {
         const onnx::Tensor* t = initializer(name);
-        if (!t || t->dtype != onnx::DataType::INT64 || t->elements() != 1 || t->nbytes() != 8) return std::nullopt;
-        int64_t v;
-        std::memcpy(&v, t->bytes().data(), 8);
+        if (!t || t->dtype != dtype || t->elements() != 1 || t->nbytes() != sizeof(T)) return std::nullopt;
+        T v;
+        std::memcpy(&v, t->bytes().data(), sizeof(T));
         return v;
     }
-
-    // A one-element f32 initializer's value.
-    std::optional<float> scalar_float(const std::string& name) const {
-        const onnx::Tensor* t = initializer(name);
-        if (!t || t->dtype != onnx::DataType::FLOAT || t->elements() != 1 || t->nbytes() != 4) return std::nullopt;
-        float v;
-        std::memcpy(&v, t->bytes().data(), 4);
-        return v;
-    }
+    std::optional<int64_t> scalar_int(const std::string& name) const { return scalar<int64_t>(name, onnx::DataType::INT64); }
+    std::optional<float> scalar_float(const std::string& name) const { return scalar<float>(name, onnx::DataType::FLOAT); }
 
 private:
     const onnx::Graph& g_;
