@@ -4,14 +4,17 @@
 // all-minilm-l6-v2-int8/onnx/model.onnx with the model folder's tokenizer and configs
 // beside it (models/registry.tsv, models/derived.tsv), and ONNX Runtime's pooled,
 // normalized vectors for the 520 golden texts in tests/goldens/embeddings/
-// all-minilm-l6-v2.int8-onnx/ (tools/gen_embedding_goldens.py onnx).
+// all-minilm-l6-v2.int8-onnx/ (tools/gen_embedding_goldens.py onnx). Then a synthetic
+// export for what that one lacks: int32 inputs and a pooled sentence_embedding output.
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "base/error.hpp"
 #include "embed_fixture.hpp"
+#include "formats/onnx.hpp"
 
 namespace {
 
@@ -162,4 +165,75 @@ TEST(EmbedderOnnx, GraphsThatAreNotEncodersAreRefusedByName) {
     EXPECT_EQ(io.token_type_ids, -1);
     EXPECT_EQ(io.output, 1);  // the pooled output is preferred
     EXPECT_TRUE(io.pooled);
+}
+
+namespace {
+
+// A folder with all-MiniLM-L6-v2's tokenizer.json and a synthetic export: int32 inputs
+// (cast to int64 nowhere: they must be fed as int32) and a pooled output,
+// sentence_embedding [batch, 2] = (input_ids[:, 0], input_ids[:, 1]) + the text's
+// length (the attention mask's sum): what each text's vector must be, padded or not.
+std::filesystem::path pooled_int32_export() {
+    using namespace lmx::onnx;
+    const std::filesystem::path dir = std::filesystem::temp_directory_path() / "lmx_onnx_pooled_int32";
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(embed_model_dir() + "/tokenizer.json", dir / "tokenizer.json", std::filesystem::copy_options::overwrite_existing);
+    Model m;
+    m.ir_version = 8;
+    m.opset_import = {{"", 17}};
+    Graph& g = m.graph;
+    auto io = [](const std::string& name, DataType t) {
+        ValueInfo v;
+        v.name = name;
+        v.type.kind = TypeProto::Kind::TENSOR;
+        v.type.elem_type = t;
+        v.type.has_shape = true;
+        v.type.shape = {Dim{std::nullopt, "batch", ""}, Dim{std::nullopt, "sequence", ""}};
+        return v;
+    };
+    g.inputs = {io("input_ids", DataType::INT32), io("attention_mask", DataType::INT32)};
+    g.outputs = {io("sentence_embedding", DataType::FLOAT)};
+    auto ints = [&](const std::string& name, int64_t v) {
+        std::vector<uint8_t> b(8);
+        std::memcpy(b.data(), &v, 8);
+        g.initializers.push_back(owned_tensor(name, DataType::INT64, {1}, std::move(b)));
+    };
+    ints("zero", 0), ints("two", 2), ints("one", 1);
+    auto node = [&](const std::string& type, std::vector<std::string> in, const std::string& out, std::vector<Attribute> attrs = {}) {
+        Node n;
+        n.op_type = type;
+        n.inputs = std::move(in);
+        n.outputs = {out};
+        n.attributes = std::move(attrs);
+        g.nodes.push_back(std::move(n));
+    };
+    node("Slice", {"input_ids", "zero", "two", "one"}, "first_two");
+    node("Cast", {"first_two"}, "first_two_f", {int_attribute("to", 1)});
+    node("Cast", {"attention_mask"}, "mask_f", {int_attribute("to", 1)});
+    node("ReduceSum", {"mask_f", "one"}, "length", {int_attribute("keepdims", 1)});
+    node("Add", {"first_two_f", "length"}, "sentence_embedding");
+    save(m, (dir / "model.onnx").string());
+    return dir;
+}
+
+}  // namespace
+
+TEST(EmbedderOnnx, PooledOutputAndInt32InputsOfASyntheticExport) {
+    REQUIRE_EMBED_MODEL();
+    const std::filesystem::path dir = pooled_int32_export();
+    lmx::EmbedderOptions o;
+    o.n_threads = 2;
+    o.normalize = false;
+    lmx::Embedder e(dir.string(), o);
+    EXPECT_TRUE(lmx::is_embedding_model(dir.string()));
+    EXPECT_EQ(e.dims(), 2);
+    EXPECT_EQ(e.max_length(), 512);  // no config.json: BERT's
+    const std::vector<std::string> texts = {"a much longer text, padded to by the others in its batch", "short", "", "mid length text"};
+    const auto got = e.embed(texts);
+    for (size_t i = 0; i < texts.size(); i++) {
+        const std::vector<int32_t> ids = e.tokenize(texts[i]);
+        const auto n = static_cast<float>(ids.size());
+        EXPECT_EQ(got[i], (std::vector<float>{static_cast<float>(ids[0]) + n, static_cast<float>(ids[1]) + n})) << texts[i];
+    }
+    std::filesystem::remove_all(dir);
 }
