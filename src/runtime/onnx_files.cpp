@@ -12,7 +12,7 @@ OnnxFiles locate_onnx(const fs::path& path) {
     if (fs::is_directory(path)) {
         for (const char* rel : kGraphNames)
             if (fs::exists(path / rel)) return {path / rel, path};
-        fail(path.string(), " holds no onnx/model.onnx or model.onnx");
+        fail(path.string(), " is not a model folder lmx reads: it holds no onnx/model.onnx or model.onnx (an ONNX export) and no model.safetensors (an HF encoder)");
     }
     fs::path dir = path.parent_path();
     if (!fs::exists(dir / "tokenizer.json") && dir.filename() == "onnx") dir = dir.parent_path();

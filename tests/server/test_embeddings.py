@@ -63,8 +63,9 @@ def test_embedding_errors(embed_server):
 DERIVED_MODELS = [
     # a GGUF encoder is named by its file stem; its vectors are llama.cpp's
     ("all-minilm-l6-v2.q8_0.gguf", "all-minilm-l6-v2.q8_0", "all-minilm-l6-v2.q8_0", 0.999),
-    # an ONNX export's folder is named by the folder; its vectors are onnxruntime's
-    ("all-minilm-l6-v2-int8", "all-minilm-l6-v2-int8", "all-minilm-l6-v2.int8-onnx", 0.99999),
+    # an ONNX export's folder is named by the folder; its vectors are onnxruntime's (f32 products there,
+    # bf16 here: the bar)
+    ("all-minilm-l6-v2-int8", "all-minilm-l6-v2-int8", "all-minilm-l6-v2.int8-onnx", 0.9999),
 ]
 
 
