@@ -127,6 +127,9 @@ int max_positions(const fs::path& dir) {
     return c.is_object() && c.value("max_position_embeddings", json()).is_number_integer() ? c["max_position_embeddings"].get<int>() : 0;
 }
 
+// An HF model folder with safetensors weights (which wins over an ONNX export beside them).
+bool is_safetensors_folder(const fs::path& p) { return fs::is_directory(p) && fs::exists(p / "model.safetensors"); }
+
 // A GGUF file, told by its magic rather than its name.
 bool is_gguf(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -151,7 +154,7 @@ std::string embedding_model_path(const std::string& model) {
 }
 
 bool is_embedding_model(const std::string& path) {
-    if (fs::is_directory(path) && fs::exists(fs::path(path) / "model.safetensors")) return true;
+    if (is_safetensors_folder(path)) return true;
     if (is_onnx_path(path)) {
         try {
             const onnx::Model m = onnx::Model::open(locate_onnx(path).graph.string());
@@ -176,7 +179,7 @@ Embedder::Embedder(const std::string& path, const EmbedderOptions& opts)
     SentenceTransformersConfig defaults;
     std::string fingerprint, name;
     int default_length = 0;
-    if (!(fs::is_directory(p) && fs::exists(p / "model.safetensors")) && is_onnx_path(p)) {
+    if (!is_safetensors_folder(p) && is_onnx_path(p)) {
         const OnnxFiles files = locate_onnx(p);
         onnx_ = std::make_unique<OnnxEncoder>(files.graph.string(), !opts.f32);
         if (!fs::exists(files.dir / "tokenizer.json"))

@@ -52,8 +52,8 @@ bool is_embedding_model(const std::string& path);
 
 class Embedder {
 public:
-    // path: a model folder, a GGUF file or an ONNX export (see above). Throws lmx::Error naming the
-    // missing or bad file.
+    // path: a model folder, a GGUF file or an ONNX export (see above). Throws lmx::Error
+    // naming the missing or bad file.
     Embedder(const std::string& path, const EmbedderOptions& opts);
 
     // One vector per text, in order. A text longer than max_length() tokens is cut to it
