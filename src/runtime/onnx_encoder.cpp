@@ -1,7 +1,6 @@
 #include "runtime/onnx_encoder.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "base/error.hpp"
 #include "base/fp16.hpp"
