@@ -35,6 +35,20 @@ static size_t tensor_bytes(DType t, const Dims& dims) {
     return (static_cast<size_t>(rows) * row + kAlign - 1) / kAlign * kAlign;
 }
 
+// The input whose buffer node n's output 0 takes over (Op::in_place_input), or -1: an
+// intermediate read by no later node, nor twice by this one, of output 0's size.
+ValueId Executor::in_place_source(const Node& node, int n) const {
+    const int i = node.op->in_place_input();
+    if (i < 0 || static_cast<size_t>(i) >= node.inputs.size() || node.outputs.empty()) return -1;
+    const ValueId in = node.inputs[static_cast<size_t>(i)];
+    const Value& v = g_.value(in);
+    const Value& out = g_.value(node.outputs[0]);
+    if (v.kind != ValueKind::intermediate || last_use_[static_cast<size_t>(in)] != n) return -1;
+    if (std::count(node.inputs.begin(), node.inputs.end(), in) != 1) return -1;
+    if (tensor_bytes(v.dtype, resolve(v.dims)) != tensor_bytes(out.dtype, resolve(out.dims))) return -1;
+    return in;
+}
+
 // Greedy first-fit over a list of free blocks: a value's buffer is released after
 // the last node that reads it, so later nodes reuse it.
 void Executor::make_plan(int64_t n_tokens, int64_t n_outputs) {
@@ -70,15 +84,17 @@ void Executor::make_plan(int64_t n_tokens, int64_t n_outputs) {
     };
     const auto& nodes = g_.nodes();
     for (size_t n = 0; n < nodes.size(); n++) {
+        const ValueId taken = in_place_source(nodes[n], static_cast<int>(n));
         for (ValueId out : nodes[n].outputs) {
             const Value& v = g_.value(out);
-            plan_.offset[static_cast<size_t>(out)] = allocate(tensor_bytes(v.dtype, resolve(v.dims)));
+            plan_.offset[static_cast<size_t>(out)] =
+                out == nodes[n].outputs[0] && taken >= 0 ? plan_.offset[static_cast<size_t>(taken)] : allocate(tensor_bytes(v.dtype, resolve(v.dims)));
         }
         // Inputs dying here are released after the outputs were placed, so an op
-        // never writes into a buffer it is still reading.
+        // never writes into a buffer it is still reading (but for the one it takes over).
         for (ValueId in : nodes[n].inputs) {
             const Value& v = g_.value(in);
-            if (v.kind == ValueKind::intermediate && last_use_[static_cast<size_t>(in)] == static_cast<int>(n))
+            if (in != taken && v.kind == ValueKind::intermediate && last_use_[static_cast<size_t>(in)] == static_cast<int>(n))
                 release(plan_.offset[static_cast<size_t>(in)], tensor_bytes(v.dtype, resolve(v.dims)));
         }
         for (ValueId out : nodes[n].outputs)  // produced but never read

@@ -41,6 +41,7 @@ private:
         size_t total = 0;
     };
     void make_plan(int64_t n_tokens, int64_t n_outputs);
+    ValueId in_place_source(const Node& node, int n) const;
     Dims resolve(const Dims& d) const;
     std::vector<Tensor> run_dynamic(ExecContext& ctx, const std::vector<Tensor>& inputs);
     void run_node(ExecContext& ctx, const Node& node, std::span<const Tensor> in, std::span<Tensor> out) const;

@@ -59,6 +59,40 @@ std::vector<ValueId> Graph::add_node(std::shared_ptr<const Op> op, std::vector<V
     return outs;
 }
 
+void Graph::set_nodes(std::vector<Node> nodes) {
+    if (dynamic_) fail("a graph with run-time shapes cannot be rewritten");
+    std::vector<bool> defined(values_.size());
+    for (size_t id = 0; id < values_.size(); id++) defined[id] = values_[id].kind != ValueKind::intermediate;
+    for (const Node& node : nodes) {
+        const std::string name = node.outputs.empty() ? std::string(node.op->name()) : values_.at(static_cast<size_t>(node.outputs[0])).name;
+        std::vector<const Value*> in;
+        for (ValueId id : node.inputs) {
+            if (id < 0 || static_cast<size_t>(id) >= values_.size() || !defined[static_cast<size_t>(id)])
+                fail("rewritten node '", name, "' (", node.op->name(), "): input ", id, " is not computed before it");
+            in.push_back(&values_[static_cast<size_t>(id)]);
+        }
+        std::vector<OutputSpec> specs;
+        try {
+            specs = node.op->infer(in);
+        } catch (const Error& e) {
+            fail("rewritten node '", name, "' (", node.op->name(), "): ", e.what());
+        }
+        if (specs.size() != node.outputs.size())
+            fail("rewritten node '", name, "' (", node.op->name(), "): ", specs.size(), " outputs for ", node.outputs.size(), " values");
+        for (size_t i = 0; i < specs.size(); i++) {
+            Value& v = values_.at(static_cast<size_t>(node.outputs[i]));
+            if (v.kind != ValueKind::intermediate || defined[static_cast<size_t>(node.outputs[i])])
+                fail("rewritten node '", name, "' (", node.op->name(), "): value '", v.name, "' is computed twice");
+            v.dtype = specs[i].dtype;
+            v.dims = std::move(specs[i].dims);
+            defined[static_cast<size_t>(node.outputs[i])] = true;
+        }
+    }
+    for (ValueId id : outputs_)
+        if (!defined[static_cast<size_t>(id)]) fail("graph output '", values_[static_cast<size_t>(id)].name, "' is no longer computed");
+    nodes_ = std::move(nodes);
+}
+
 std::vector<ValueId> Graph::add_dynamic_node(std::shared_ptr<const Op> op, std::vector<ValueId> inputs,
                                              const std::vector<std::string>& output_names) {
     for (ValueId id : inputs)

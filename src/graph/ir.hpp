@@ -64,6 +64,10 @@ public:
     // Output dtypes and dims from the inputs'; throws lmx::Error on a mismatch.
     virtual std::vector<OutputSpec> infer(std::span<const Value* const> inputs) const = 0;
     virtual void run(ExecContext& ctx, std::span<const Tensor> inputs, std::span<Tensor> outputs) const = 0;
+    // The input whose buffer output 0 may take over when this node is its last reader, or
+    // -1. An op says so only if it reads each element of that input before it writes the
+    // same place of output 0 (elementwise ops, RoPE), so a run needs no second buffer.
+    virtual int in_place_input() const { return -1; }
 };
 
 struct Node {
@@ -89,6 +93,11 @@ public:
     ValueId absent();  // the one placeholder for omitted optional inputs
     bool dynamic() const { return dynamic_; }  // some value's shape is known only at run time
     void mark_output(ValueId id) { outputs_.push_back(id); }
+    // A pass's rewrite (ops/passes.hpp): the new node list replaces the old, and every
+    // node's outputs are inferred again in order, so a fused op's output types replace the
+    // ones its value had. Each input must be a graph input, a constant or an earlier node's
+    // output; values no node produces any more stay, unread. Static graphs only.
+    void set_nodes(std::vector<Node> nodes);
 
     const Value& value(ValueId id) const { return values_.at(static_cast<size_t>(id)); }
     const std::vector<Value>& values() const { return values_; }

@@ -11,17 +11,17 @@ namespace lmx::ops {
 OpPtr scale(float s) {
     return make_unary("scale", [s](const graph::ExecContext&, const float* x, float* y, int64_t n) {
         for (int64_t i = 0; i < n; i++) y[i] = x[i] * s;
-    });
+    }, /*in_place=*/true);
 }
 
 OpPtr add() {
     return make_binary("add", [](const graph::ExecContext&, const float* a, const float* b, float* y, int64_t n) {
         for (int64_t i = 0; i < n; i++) y[i] = a[i] + b[i];
-    });
+    }, /*in_place=*/true);
 }
 
 // silu(gate) * up = gate / (1 + e^-gate) * up; deterministic mode takes e^-gate from the
-// exact row kernel (written into y first, so y may alias nothing else).
+// exact row kernel (written into y first, so y may alias nothing else: not in place).
 OpPtr swiglu() {
     return make_binary("swiglu", [](const graph::ExecContext& ctx, const float* gate, const float* up, float* y, int64_t n) {
         if (!ctx.deterministic) return ctx.kernels.swiglu(n, gate, up, y);
@@ -60,7 +60,7 @@ OpPtr geglu() {
             const float gelu = g <= -10.0f ? 0.0f : g >= 10.0f ? g : fp16_to_fp32(table[fp32_to_fp16(g)]);
             y[i] = gelu * up[i];
         }
-    });
+    }, /*in_place=*/true);
 }
 
 }  // namespace lmx::ops

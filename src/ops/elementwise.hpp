@@ -1,7 +1,9 @@
 #pragma once
 // Elementwise f32 ops as one template each for one and two inputs: the op checks dims
 // and splits the elements across threads; f computes a contiguous range,
-// f(ctx, x, y, n) or f(ctx, a, b, y, n), so it can call a row kernel.
+// f(ctx, x, y, n) or f(ctx, a, b, y, n), so it can call a row kernel. `in_place`: f
+// reads x[i] (a[i]) before it writes y[i], so y may take over the input's buffer
+// (graph::Op::in_place_input).
 #include <memory>
 
 #include "ops/op_base.hpp"
@@ -12,7 +14,8 @@ namespace lmx::ops {
 template <class F>
 class Unary final : public NamedOp {
 public:
-    Unary(const char* name, F f) : NamedOp(name), f_(f) {}
+    Unary(const char* name, F f, bool in_place) : NamedOp(name), f_(f), in_place_(in_place) {}
+    int in_place_input() const override { return in_place_ ? 0 : -1; }
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 1, 1);
         require(in[0]->dtype == DType::F32, "input must be f32");
@@ -26,12 +29,14 @@ public:
 
 private:
     F f_;
+    bool in_place_;
 };
 
 template <class F>
 class Binary final : public NamedOp {
 public:
-    Binary(const char* name, F f) : NamedOp(name), f_(f) {}
+    Binary(const char* name, F f, bool in_place) : NamedOp(name), f_(f), in_place_(in_place) {}
+    int in_place_input() const override { return in_place_ ? 0 : -1; }
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 2, 2);
         require(in[0]->dtype == DType::F32 && in[1]->dtype == DType::F32, "inputs must be f32");
@@ -47,11 +52,12 @@ public:
 
 private:
     F f_;
+    bool in_place_;
 };
 
 template <class F>
-OpPtr make_unary(const char* name, F f) { return std::make_shared<Unary<F>>(name, f); }
+OpPtr make_unary(const char* name, F f, bool in_place = false) { return std::make_shared<Unary<F>>(name, f, in_place); }
 template <class F>
-OpPtr make_binary(const char* name, F f) { return std::make_shared<Binary<F>>(name, f); }
+OpPtr make_binary(const char* name, F f, bool in_place = false) { return std::make_shared<Binary<F>>(name, f, in_place); }
 
 }  // namespace lmx::ops

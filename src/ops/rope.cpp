@@ -11,6 +11,7 @@ namespace lmx::ops {
 class Rope final : public NamedOp {
 public:
     explicit Rope(const RopeParams& p) : NamedOp("rope"), p_(p) {}
+    int in_place_input() const override { return 0; }  // each pair is read before it is written
     std::vector<OutputSpec> infer(std::span<const Value* const> in) const override {
         require_inputs(in, 2, 2);
         require(p_.n_rot > 0 && p_.n_rot % 2 == 0 && p_.n_rot <= p_.head_dim, "n_rot ", p_.n_rot, " invalid for head dim ", p_.head_dim);

@@ -25,6 +25,20 @@ public:
     }
 };
 
+// AddOp that may write over its first input (graph::Op::in_place_input), counting the
+// runs in which it did.
+class AddInPlaceOp final : public Op {
+public:
+    std::string_view name() const override { return "test_add_in_place"; }
+    std::vector<OutputSpec> infer(std::span<const Value* const> in) const override { return AddOp().infer(in); }
+    void run(ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
+        written_over += in[0].data == out[0].data;
+        AddOp().run(ctx, in, out);
+    }
+    int in_place_input() const override { return 0; }
+    mutable int written_over = 0;
+};
+
 }  // namespace
 
 TEST(Graph, ShapeMismatchIsReportedAtBuildTime) {
@@ -61,6 +75,32 @@ TEST(Executor, ReusesBuffersAndComputesChain) {
         for (size_t i = 0; i < xs.size(); i++) EXPECT_EQ(out[0].as<float>()[i], static_cast<float>(i) + 50);
         EXPECT_LE(ex.arena_bytes(), 4 * static_cast<size_t>(t) * 8 * sizeof(float) + 256);
     }
+}
+
+// A chain of in-place adds runs in the one buffer its first (not in place) step made; a
+// value still read later keeps its own buffer, and a graph input is never written over.
+TEST(Executor, InPlaceOpsTakeOverADyingInput) {
+    Graph g;
+    ValueId x = g.add_input("x", DType::F32, {kTokens, 16});
+    ValueId one = g.add_input("one", DType::F32, {kTokens, 16});
+    auto in_place = std::make_shared<AddInPlaceOp>();
+    ValueId v = g.add(in_place, {x, one}, "from_input");  // x is an input: a new buffer
+    for (int i = 0; i < 10; i++) v = g.add(in_place, {v, one}, "step" + std::to_string(i));
+    ValueId kept = v;
+    ValueId w = g.add(in_place, {kept, one}, "over_kept");  // kept is read again below
+    g.mark_output(g.add(std::make_shared<AddOp>(), {kept, w}, "sum"));
+
+    ThreadPool pool(1);
+    ExecContext ctx(pool, kernels::table(kernels::Isa::scalar));
+    Executor ex(g);
+    const int64_t t = 4;
+    std::vector<float> xs(static_cast<size_t>(t * 16)), ones(xs.size(), 1.0f);
+    for (size_t i = 0; i < xs.size(); i++) xs[i] = static_cast<float>(i);
+    const std::vector<float> x_before = xs;
+    Tensor out = ex.run(ctx, {{DType::F32, {t, 16}, xs.data()}, {DType::F32, {t, 16}, ones.data()}}).at(0);
+    for (size_t i = 0; i < xs.size(); i++) EXPECT_EQ(out.as<float>()[i], 2 * (static_cast<float>(i) + 11) + 1) << i;
+    EXPECT_EQ(xs, x_before);
+    EXPECT_EQ(in_place->written_over, 10);  // the steps; not from_input, not over_kept
 }
 
 TEST(Executor, RejectsInconsistentInputs) {
