@@ -4,6 +4,7 @@
 
 #include "base/error.hpp"
 #include "models/graph_builder.hpp"
+#include "ops/passes.hpp"
 
 namespace lmx::models {
 
@@ -107,6 +108,7 @@ DecoderGraph build_decoder(const gguf::File& f) {
     DecoderGraph out;
     out.config = read_decoder_config(f);
     find_arch(out.config.arch).build(f, out);
+    ops::fuse_decoder(out.graph);
     return out;
 }
 

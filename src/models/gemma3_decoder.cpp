@@ -36,10 +36,9 @@ public:
             const std::string p = layer_prefix(il);
             const bool local = c_.is_local(il);
             ValueId h = g_.add(norm, {x, layer_weight(il, "attn_norm.weight", {d})}, p + "attn_norm");
-            const std::vector<ValueId> qkv = matmuls(h, {{layer_weight(il, "attn_q.weight", {qd, d}), p + "attn_q"},
-                                                         {layer_weight(il, "attn_k.weight", {kvd, d}), p + "attn_k"},
-                                                         {layer_weight(il, "attn_v.weight", {kvd, d}), p + "attn_v"}});
-            ValueId q = qkv[0], k = qkv[1], v = qkv[2];
+            ValueId q = matmul(h, layer_weight(il, "attn_q.weight", {qd, d}), p + "attn_q");
+            ValueId k = matmul(h, layer_weight(il, "attn_k.weight", {kvd, d}), p + "attn_k");
+            const ValueId v = matmul(h, layer_weight(il, "attn_v.weight", {kvd, d}), p + "attn_v");
             q = g_.add(q_norm, {q, layer_weight(il, "attn_q_norm.weight", {hd})}, p + "q_norm");
             k = g_.add(k_norm, {k, layer_weight(il, "attn_k_norm.weight", {hd})}, p + "k_norm");
             q = g_.add(local ? rope_q_local : rope_q_global, {q, in.positions}, p + "q_rope");
@@ -51,9 +50,9 @@ public:
             x = g_.add(ops::add(), {x, a}, p + "attn_residual");
 
             h = g_.add(norm, {x, layer_weight(il, "ffn_norm.weight", {d})}, p + "ffn_norm");
-            const std::vector<ValueId> gate_up = matmuls(h, {{layer_weight(il, "ffn_gate.weight", {c_.n_ff, d}), p + "ffn_gate"},
-                                                             {layer_weight(il, "ffn_up.weight", {c_.n_ff, d}), p + "ffn_up"}});
-            ValueId act = g_.add(ops::geglu(), {gate_up[0], gate_up[1]}, p + "geglu");
+            const ValueId gate = matmul(h, layer_weight(il, "ffn_gate.weight", {c_.n_ff, d}), p + "ffn_gate");
+            const ValueId up = matmul(h, layer_weight(il, "ffn_up.weight", {c_.n_ff, d}), p + "ffn_up");
+            ValueId act = g_.add(ops::geglu(), {gate, up}, p + "geglu");
             ValueId down = matmul(act, layer_weight(il, "ffn_down.weight", {d, c_.n_ff}), p + "down");
             down = g_.add(norm, {down, layer_weight(il, "post_ffw_norm.weight", {d})}, p + "ffn_post_norm");
             x = g_.add(ops::add(), {x, down}, p + "ffn_residual");

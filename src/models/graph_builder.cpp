@@ -1,7 +1,5 @@
 #include "models/graph_builder.hpp"
 
-#include <map>
-
 #include "base/error.hpp"
 #include "kernels/kernels.hpp"
 
@@ -62,36 +60,6 @@ ValueId GraphBuilder::matmul(ValueId x, ValueId w, const std::string& name, Valu
     if (bias >= 0) args.push_back(bias);
     if (auto packed = pack(f_, g_.value(w))) return g_.add(ops::matmul(std::move(packed)), std::move(args), name);
     return g_.add(ops::matmul(), std::move(args), name);
-}
-
-std::vector<ValueId> GraphBuilder::matmuls(ValueId x, const std::vector<Projection>& ps) {
-    // The group: the packable weights whose activation type the most of them share.
-    std::map<DType, std::vector<size_t>> by_act_type;
-    for (size_t i = 0; i < ps.size(); i++)
-        if (const graph::Value& wv = g_.value(ps[i].w); packable(wv))
-            by_act_type[kernels::best_table().weight[static_cast<int>(wv.dtype)].act_type].push_back(i);
-    std::vector<size_t> group;
-    for (const auto& [act, members] : by_act_type)
-        if (members.size() > group.size()) group = members;
-    std::vector<ValueId> out(ps.size(), -1);
-    if (group.size() >= 2) {
-        std::vector<std::shared_ptr<const kernels::PackedWeights>> packed;
-        std::vector<bool> has_bias;
-        std::vector<ValueId> args = {x};
-        std::string name;
-        for (size_t i : group) {
-            packed.push_back(pack(f_, g_.value(ps[i].w)));
-            has_bias.push_back(ps[i].bias >= 0);
-            args.push_back(ps[i].w);
-            if (ps[i].bias >= 0) args.push_back(ps[i].bias);
-            name += (name.empty() ? "" : "+") + ps[i].name;
-        }
-        const std::vector<ValueId> ys = g_.add_node(ops::matmul_group(std::move(packed), std::move(has_bias)), std::move(args), name);
-        for (size_t j = 0; j < group.size(); j++) out[group[j]] = ys[j];
-    }
-    for (size_t i = 0; i < ps.size(); i++)
-        if (out[i] < 0) out[i] = matmul(x, ps[i].w, ps[i].name, ps[i].bias);
-    return out;
 }
 
 void GraphBuilder::add_logits(ValueId x, ValueId output_rows, ValueId token_embd) {

@@ -25,16 +25,6 @@ public:
     // x · wᵀ (+ bias) as a matmul node. A weight of a packable type is also repacked for
     // the packed GEMM when this CPU's kernels have one (kernels/packed_weights.hpp; ~1 s per GB).
     graph::ValueId matmul(graph::ValueId x, graph::ValueId w, const std::string& name, graph::ValueId bias = -1);
-    // x · wᵢᵀ (+ biasᵢ) for several weights sharing x (q, k, v; gate, up), outputs in order:
-    // those that repack with the same activation type make one matmul_group node (x
-    // quantized once, one pass of the threads over all their tiles), the rest matmul().
-    struct Projection {
-        graph::ValueId w;
-        std::string name;
-        graph::ValueId bias = -1;
-    };
-    std::vector<graph::ValueId> matmuls(graph::ValueId x, const std::vector<Projection>& ps);
-
     // gather the requested rows → final RMSNorm → output head (token_embd when tied).
     void add_logits(graph::ValueId x, graph::ValueId output_rows, graph::ValueId token_embd);
 

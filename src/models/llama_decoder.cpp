@@ -25,18 +25,18 @@ public:
         ops::RopeParams rk = rq;
         rk.n_heads = c_.n_kv_heads;
         const auto rope_q = ops::rope(rq), rope_k = ops::rope(rk);
-        // blk.<il>.<name>.weight, plus blk.<il>.<name>.bias when the architecture has one
-        auto projection = [&](int il, const std::string& name, int64_t n, bool bias) {
-            return Projection{layer_weight(il, name + ".weight", {n, d}), layer_prefix(il) + name,
-                              bias ? layer_weight(il, name + ".bias", {n}) : ValueId{-1}};
+        // x · blk.<il>.<name>.weightᵀ, plus blk.<il>.<name>.bias when the architecture has one
+        auto projection = [&](ValueId x, int il, const std::string& name, int64_t n, bool bias) {
+            return matmul(x, layer_weight(il, name + ".weight", {n, d}), layer_prefix(il) + name,
+                          bias ? layer_weight(il, name + ".bias", {n}) : ValueId{-1});
         };
 
         for (int il = 0; il < c_.n_layers; il++) {
             const std::string p = layer_prefix(il);
             ValueId h = g_.add(norm, {x, layer_weight(il, "attn_norm.weight", {d})}, p + "attn_norm");
-            const std::vector<ValueId> qkv = matmuls(h, {projection(il, "attn_q", qd, c_.qkv_bias), projection(il, "attn_k", kvd, c_.qkv_bias),
-                                                         projection(il, "attn_v", kvd, c_.qkv_bias)});
-            ValueId q = qkv[0], k = qkv[1], v = qkv[2];
+            ValueId q = projection(h, il, "attn_q", qd, c_.qkv_bias);
+            ValueId k = projection(h, il, "attn_k", kvd, c_.qkv_bias);
+            const ValueId v = projection(h, il, "attn_v", kvd, c_.qkv_bias);
             q = g_.add(rope_q, {q, in.positions}, p + "q_rope");
             k = g_.add(rope_k, {k, in.positions}, p + "k_rope");
             ops::AttentionParams ap{il, c_.n_heads, c_.n_kv_heads, c_.head_dim, c_.attn_scale};
@@ -45,8 +45,8 @@ public:
             x = g_.add(ops::add(), {x, a}, p + "attn_residual");
 
             h = g_.add(norm, {x, layer_weight(il, "ffn_norm.weight", {d})}, p + "ffn_norm");
-            const std::vector<ValueId> gate_up = matmuls(h, {projection(il, "ffn_gate", c_.n_ff, false), projection(il, "ffn_up", c_.n_ff, false)});
-            ValueId act = g_.add(ops::swiglu(), {gate_up[0], gate_up[1]}, p + "swiglu");
+            const ValueId gate = projection(h, il, "ffn_gate", c_.n_ff, false), up = projection(h, il, "ffn_up", c_.n_ff, false);
+            ValueId act = g_.add(ops::swiglu(), {gate, up}, p + "swiglu");
             ValueId down = matmul(act, layer_weight(il, "ffn_down.weight", {d, c_.n_ff}), p + "down");
             x = g_.add(ops::add(), {x, down}, p + "ffn_residual");
         }

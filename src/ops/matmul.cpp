@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <optional>
 #include <span>
 
 #include "ops/op_base.hpp"
@@ -7,9 +8,16 @@
 
 namespace lmx::ops {
 
+// The activation format a weight type multiplies with: the same in every kernel table
+// (ggml's vec_dot_type), so a graph may hold activations quantized ahead for any session.
+static DType act_type_of(DType w) { return kernels::best_table().weight[static_cast<int>(w)].act_type; }
+
+// x's rows in act_type: x itself when a fused norm already quantized them
+// (rms_norm_quantize), else quantized into ctx's scratch.
 static QuantizedRows quantize_rows(graph::ExecContext& ctx, const Tensor& x, DType act_type) {
     const int64_t rows = x.rows(), k = x.cols();
     const size_t a_bytes = dtype_row_bytes(act_type, k);
+    if (x.dtype == act_type) return {x.as<uint8_t>(), a_bytes, rows};
     auto* act = static_cast<uint8_t*>(ctx.scratch(a_bytes * static_cast<size_t>(rows)));
     const auto quantize = ctx.kernels.quantize[static_cast<int>(act_type)];
     parallel_for(ctx, rows, [&](int64_t b, int64_t e) {
@@ -86,10 +94,11 @@ public:
         require_inputs(in, 2, 3);
         const Dims& x = in[0]->dims;
         const Dims& w = in[1]->dims;
-        require(in[0]->dtype == DType::F32, "x must be f32");
         require(w.size() == 2, "weight must be 2-D, got ", graph::dims_text(w));
         require(static_cast<int>(in[1]->dtype) < kernels::kMaxDType && dtype_info(in[1]->dtype).in_ggml, "no kernel for ",
                 dtype_name(in[1]->dtype), " weights");
+        require(in[0]->dtype == DType::F32 || in[0]->dtype == act_type_of(in[1]->dtype), "x must be f32 or already ",
+                dtype_name(act_type_of(in[1]->dtype)), ", got ", dtype_name(in[0]->dtype));
         require(!x.empty() && x.back() == w[1], "x ", graph::dims_text(x), " does not match weight ",
                 graph::dims_text(w));
         require(w[1] % dtype_info(in[1]->dtype).block_elems == 0, "weight rows of ", w[1],
@@ -116,6 +125,8 @@ public:
         row_matmul(ctx, in[0], in[1], bias, out[0].as<float>());
     }
 
+    const std::shared_ptr<const kernels::PackedWeights>& packed() const { return packed_; }
+
 private:
     std::shared_ptr<const kernels::PackedWeights> packed_;
 };
@@ -131,6 +142,8 @@ public:
         require(!packed_.empty() && packed_.size() == has_bias_.size(), "a matmul group needs a bias flag per weight");
         require(std::all_of(packed_.begin(), packed_.end(), [](const auto& p) { return p != nullptr; }),
                 "every weight of a matmul group must be repacked");
+        require(std::all_of(packed_.begin(), packed_.end(), [&](const auto& p) { return act_type_of(p->dtype()) == act_type(); }),
+                "the weights of a matmul group must share one activation type");
         size_t i = 1;  // inputs: x, then each weight followed by its bias when it has one
         for (bool b : has_bias_) w_input_.push_back(i), i += b ? 2 : 1;
         n_inputs_ = i;
@@ -147,6 +160,10 @@ public:
         }
         return outs;
     }
+
+    DType act_type() const { return act_type_of(packed_[0]->dtype()); }
+    const std::vector<std::shared_ptr<const kernels::PackedWeights>>& packed() const { return packed_; }
+    const std::vector<bool>& has_bias() const { return has_bias_; }
 
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
         std::vector<PackedMember> ms;
@@ -169,6 +186,20 @@ OpPtr matmul() { return std::make_shared<MatMul>(); }
 OpPtr matmul(std::shared_ptr<const kernels::PackedWeights> packed) { return std::make_shared<MatMul>(std::move(packed)); }
 OpPtr matmul_group(std::vector<std::shared_ptr<const kernels::PackedWeights>> packed, std::vector<bool> has_bias) {
     return std::make_shared<MatMulGroup>(std::move(packed), std::move(has_bias));
+}
+
+std::shared_ptr<const kernels::PackedWeights> packed_weight(const graph::Op& op) {
+    const auto* m = dynamic_cast<const MatMul*>(&op);
+    return m ? m->packed() : nullptr;
+}
+
+std::optional<DType> quantized_input_type(const graph::Graph& g, const graph::Node& node) {
+    DType act;
+    if (const auto* group = dynamic_cast<const MatMulGroup*>(node.op.get())) act = group->act_type();
+    else if (dynamic_cast<const MatMul*>(node.op.get())) act = act_type_of(g.value(node.inputs.at(1)).dtype);
+    else return std::nullopt;
+    if (!dtype_info(act).quantized) return std::nullopt;
+    return act;
 }
 
 }  // namespace lmx::ops

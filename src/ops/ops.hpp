@@ -2,6 +2,7 @@
 // The operators the model builders compose. Each factory returns an immutable op;
 // shapes are row-major with the contiguous dim last (see graph/ir.hpp).
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "graph/ir.hpp"
@@ -17,6 +18,7 @@ using OpPtr = std::shared_ptr<const graph::Op>;
 // embed(table [V, D] any dtype, ids i32 [T]) -> f32 [T, D]: one dequantized row per id.
 OpPtr embed();
 // matmul(x f32 [R, K], w [N, K] any supported dtype[, bias f32 [N]]) -> f32 [R, N] = x · wᵀ (+ bias).
+// x may also arrive already in the weight type's activation format (rms_norm_quantize).
 OpPtr matmul();
 // The same for one weight w whose repacked copy (kernels/packed_weights.hpp) the op keeps:
 // used where the kernel table has that layout's GEMM, outside deterministic mode; w otherwise.
@@ -29,6 +31,9 @@ OpPtr rms_norm(float eps);
 // head_rms_norm(x f32 [R, n_heads * D], weight f32 [D]): rms_norm of each head on its
 // own, sharing one weight (gemma3's QK-norm).
 OpPtr head_rms_norm(float eps, int n_heads);
+// rms_norm_quantize(x, weight) -> rms_norm's rows quantized to act (a block type such as
+// Q8_K): what the matmuls reading them take without quantizing again (ops/passes.hpp).
+OpPtr rms_norm_quantize(float eps, DType act);
 // add(a, b) -> a + b, same dims.
 OpPtr add();
 // swiglu(gate, up) -> silu(gate) * up, same dims.
@@ -102,5 +107,15 @@ std::string_view pooling_name(Pooling p);
 OpPtr pool(Pooling mode);
 // l2_normalize(x f32 [R, D]) -> each row / max(‖row‖, 1e-12).
 OpPtr l2_normalize();
+
+// --- What the graph passes (ops/passes.hpp) ask of an op.
+
+// The repacked weight of an op made by matmul(packed), else nullptr.
+std::shared_ptr<const kernels::PackedWeights> packed_weight(const graph::Op& op);
+// The block type node's matmul or matmul_group quantizes its x (input 0) to, or nullopt
+// for other ops and for weights that multiply f32 or f16 activations.
+std::optional<DType> quantized_input_type(const graph::Graph& g, const graph::Node& node);
+// The eps of an op made by rms_norm (one group per row), else nullopt.
+std::optional<float> row_rms_norm_eps(const graph::Op& op);
 
 }  // namespace lmx::ops
