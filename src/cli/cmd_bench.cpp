@@ -48,7 +48,7 @@ void print_profile(const char* what, const std::map<std::string, graph::ExecCont
     std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.second.ms > y.second.ms; });
     std::fprintf(stderr, "%s: %.1f ms per repetition in ops\n", what, total / reps);
     for (const auto& [name, t] : rows)
-        std::fprintf(stderr, "  %-14s %9.2f ms  %5.1f%%  %8lld calls\n", name.c_str(), t.ms / reps, 100.0 * t.ms / total,
+        std::fprintf(stderr, "  %-18s %9.2f ms  %5.1f%%  %8lld calls\n", name.c_str(), t.ms / reps, 100.0 * t.ms / total,
                      static_cast<long long>(t.calls / reps));
 }
 

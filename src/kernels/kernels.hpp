@@ -218,6 +218,9 @@ std::vector<Isa> available_isas();  // scalar first, then what this CPU runs
 const Table& table(Isa isa);        // throws lmx::Error when the CPU lacks the ISA
 // The fastest table this CPU runs; LMX_ISA=scalar|avx2|avx512|wasm_simd128 in the environment overrides.
 const Table& best_table();
+// The activation format weights of type w multiply with: the same in every table (ggml's
+// vec_dot_type), so a graph may hold activations quantized ahead for any session.
+inline DType act_type_of(DType w) { return best_table().weight[static_cast<int>(w)].act_type; }
 // Deterministic mode: every entry returns the scalar table's bits (SIMD only where it is
 // exact, e.g. the integer sums inside quant blocks), so results do not depend on the ISA.
 const Table& deterministic_table(Isa isa);

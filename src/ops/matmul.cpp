@@ -8,10 +8,6 @@
 
 namespace lmx::ops {
 
-// The activation format a weight type multiplies with: the same in every kernel table
-// (ggml's vec_dot_type), so a graph may hold activations quantized ahead for any session.
-static DType act_type_of(DType w) { return kernels::best_table().weight[static_cast<int>(w)].act_type; }
-
 // x's rows in act_type: x itself when a fused norm already quantized them
 // (rms_norm_quantize), else quantized into ctx's scratch.
 static QuantizedRows quantize_rows(graph::ExecContext& ctx, const Tensor& x, DType act_type) {
@@ -29,7 +25,7 @@ static QuantizedRows quantize_rows(graph::ExecContext& ctx, const Tensor& x, DTy
 // x quantized once (the members share its activation type), then one pass over the tiles
 // of all members (ops/packed_tiles.hpp).
 static void packed_pass(graph::ExecContext& ctx, const Tensor& x, std::span<const PackedMember> ms) {
-    packed_members(ctx, quantize_rows(ctx, x, ctx.kernels.weight[static_cast<int>(ms[0].w->dtype())].act_type), ms);
+    packed_members(ctx, quantize_rows(ctx, x, kernels::act_type_of(ms[0].w->dtype())), ms);
 }
 
 // Whether a repacked weight runs its packed kernel: always in the fast path; in
@@ -52,10 +48,9 @@ static void row_matmul(graph::ExecContext& ctx, const Tensor& x, const Tensor& w
     // weight row (for a long prompt the quantized activations outgrow L2: 128 rows of
     // 8960 Q8_K values are 1.3 MB).
     constexpr size_t kTileBytes = 128 * 1024;
-    // One group of activation rows streams the weights from memory once: software
-    // prefetch keeps DRAM busy ahead of the kernel (this VM's hardware prefetch does not).
-    const bool stream = rows <= kernels::kMaxDotRows;
-    constexpr size_t kPrefetchAhead = 8 * 1024;
+    // No software prefetch: rows are read in order, which the hardware prefetcher follows.
+    // Prefetching 8 KB ahead, as the packed kernels do, made Qwen2.5's decoding (its Q6_K
+    // weights come here) 20% slower on the Zen 4 host of docs/benchmarks.md's session 13.
     const int64_t tile = std::max<int64_t>(1, static_cast<int64_t>(kTileBytes / w_bytes));
     parallel_for(ctx, n, [&](int64_t b, int64_t e) {
         const void* act[kernels::kMaxDotRows];
@@ -66,8 +61,6 @@ static void row_matmul(graph::ExecContext& ctx, const Tensor& x, const Tensor& w
                 for (int i = 0; i < nr; i++) act[i] = a.row(r + i);
                 for (int64_t j = j0; j < j1; j++) {
                     const uint8_t* wrow = wd + static_cast<size_t>(j) * w_bytes;
-                    if (stream)
-                        for (size_t o = 0; o < w_bytes; o += 64) __builtin_prefetch(wrow + kPrefetchAhead + o);
                     const float bj = bias ? bias[j] : 0.0f;
                     if (nr > 1) {  // the weight row is unpacked once for the group
                         wk.vec_dot_rows(k, wrow, act, nr, dots);
@@ -97,8 +90,8 @@ public:
         require(w.size() == 2, "weight must be 2-D, got ", graph::dims_text(w));
         require(static_cast<int>(in[1]->dtype) < kernels::kMaxDType && dtype_info(in[1]->dtype).in_ggml, "no kernel for ",
                 dtype_name(in[1]->dtype), " weights");
-        require(in[0]->dtype == DType::F32 || in[0]->dtype == act_type_of(in[1]->dtype), "x must be f32 or already ",
-                dtype_name(act_type_of(in[1]->dtype)), ", got ", dtype_name(in[0]->dtype));
+        require(in[0]->dtype == DType::F32 || in[0]->dtype == kernels::act_type_of(in[1]->dtype), "x must be f32 or already ",
+                dtype_name(kernels::act_type_of(in[1]->dtype)), ", got ", dtype_name(in[0]->dtype));
         require(!x.empty() && x.back() == w[1], "x ", graph::dims_text(x), " does not match weight ",
                 graph::dims_text(w));
         require(w[1] % dtype_info(in[1]->dtype).block_elems == 0, "weight rows of ", w[1],
@@ -142,7 +135,7 @@ public:
         require(!packed_.empty() && packed_.size() == has_bias_.size(), "a matmul group needs a bias flag per weight");
         require(std::all_of(packed_.begin(), packed_.end(), [](const auto& p) { return p != nullptr; }),
                 "every weight of a matmul group must be repacked");
-        require(std::all_of(packed_.begin(), packed_.end(), [&](const auto& p) { return act_type_of(p->dtype()) == act_type(); }),
+        require(std::all_of(packed_.begin(), packed_.end(), [&](const auto& p) { return kernels::act_type_of(p->dtype()) == act_type(); }),
                 "the weights of a matmul group must share one activation type");
         size_t i = 1;  // inputs: x, then each weight followed by its bias when it has one
         for (bool b : has_bias_) w_input_.push_back(i), i += b ? 2 : 1;
@@ -161,7 +154,7 @@ public:
         return outs;
     }
 
-    DType act_type() const { return act_type_of(packed_[0]->dtype()); }
+    DType act_type() const { return kernels::act_type_of(packed_[0]->dtype()); }
     const std::vector<std::shared_ptr<const kernels::PackedWeights>>& packed() const { return packed_; }
     const std::vector<bool>& has_bias() const { return has_bias_; }
 
@@ -196,7 +189,7 @@ std::shared_ptr<const kernels::PackedWeights> packed_weight(const graph::Op& op)
 std::optional<DType> quantized_input_type(const graph::Graph& g, const graph::Node& node) {
     DType act;
     if (const auto* group = dynamic_cast<const MatMulGroup*>(node.op.get())) act = group->act_type();
-    else if (dynamic_cast<const MatMul*>(node.op.get())) act = act_type_of(g.value(node.inputs.at(1)).dtype);
+    else if (dynamic_cast<const MatMul*>(node.op.get())) act = kernels::act_type_of(g.value(node.inputs.at(1)).dtype);
     else return std::nullopt;
     if (!dtype_info(act).quantized) return std::nullopt;
     return act;

@@ -27,8 +27,6 @@ std::vector<std::vector<Reader>> readers_of(const Graph& g) {
     return r;
 }
 
-DType act_type(const kernels::PackedWeights& w) { return kernels::best_table().weight[static_cast<int>(w.dtype())].act_type; }
-
 }  // namespace
 
 int group_matmuls(Graph& g) {
@@ -42,7 +40,7 @@ int group_matmuls(Graph& g) {
         bool constant_args = true;
         for (size_t i = 1; i < nodes[n].inputs.size(); i++)
             constant_args = constant_args && g.value(nodes[n].inputs[i]).kind == graph::ValueKind::constant;
-        if (constant_args) by_x[nodes[n].inputs[0]][act_type(*packed)].push_back(n);
+        if (constant_args) by_x[nodes[n].inputs[0]][kernels::act_type_of(packed->dtype())].push_back(n);
     }
     std::vector<int> group_at(nodes.size(), -1);  // node → its group's index, for the members
     std::vector<Node> groups;
