@@ -82,4 +82,12 @@ WeightMemory::WeightMemory(size_t bytes) : size_(bytes) {
     chunk_ = std::move(open);
 }
 
+bool WeightMemory::huge_pages() {
+#if LMX_HUGE_PAGES
+    return true;
+#else
+    return false;
+#endif
+}
+
 }  // namespace lmx

@@ -20,6 +20,10 @@ public:
     WeightMemory() = default;
     explicit WeightMemory(size_t bytes);
 
+    // Whether this build asks the OS for huge pages (Linux): elsewhere a copy of mapped
+    // weights into WeightMemory gains nothing.
+    static bool huge_pages();
+
     uint8_t* data() const { return data_; }
     size_t size() const { return size_; }
 

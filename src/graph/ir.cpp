@@ -93,6 +93,12 @@ void Graph::set_nodes(std::vector<Node> nodes) {
     nodes_ = std::move(nodes);
 }
 
+void Graph::move_constant(ValueId id, const void* data) {
+    Value& v = values_.at(static_cast<size_t>(id));
+    if (v.kind != ValueKind::constant || !data) fail("value '", v.name, "' is not a constant to move");
+    v.data = data;
+}
+
 std::vector<ValueId> Graph::add_dynamic_node(std::shared_ptr<const Op> op, std::vector<ValueId> inputs,
                                              const std::vector<std::string>& output_names) {
     for (ValueId id : inputs)

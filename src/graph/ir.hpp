@@ -98,6 +98,8 @@ public:
     // ones its value had. Each input must be a graph input, a constant or an earlier node's
     // output; values no node produces any more stay, unread. Static graphs only.
     void set_nodes(std::vector<Node> nodes);
+    // Points constant id at another copy of its bytes (one in faster memory).
+    void move_constant(ValueId id, const void* data);
 
     const Value& value(ValueId id) const { return values_.at(static_cast<size_t>(id)); }
     const std::vector<Value>& values() const { return values_; }

@@ -3,7 +3,9 @@
 // hyper-parameters by key (table-driven, per architecture) and emits one graph whose
 // inputs are a batch of tokens and whose output is the logits of the tokens asked for.
 #include <string>
+#include <vector>
 
+#include "base/weight_memory.hpp"
 #include "formats/gguf.hpp"
 #include "graph/ir.hpp"
 #include "ops/ops.hpp"
@@ -36,6 +38,9 @@ DecoderConfig read_decoder_config(const gguf::File& f);  // lmx::Error naming a 
 struct DecoderGraph {
     DecoderConfig config;
     graph::Graph graph;
+    // The matmul weights no packed layout takes (Q6_K, ...), copied out of the mapped file
+    // into huge pages: the graph's constants point here.
+    std::vector<WeightMemory> weight_copies;
 };
 
 DecoderGraph build_decoder(const gguf::File& f);

@@ -10,7 +10,7 @@ namespace lmx::models {
 
 class GraphBuilder {
 public:
-    GraphBuilder(const gguf::File& f, DecoderGraph& out) : f_(f), g_(out.graph), c_(out.config) {}
+    GraphBuilder(const gguf::File& f, DecoderGraph& out) : f_(f), g_(out.graph), c_(out.config), copies_(out.weight_copies) {}
 
     struct Inputs {
         graph::ValueId tokens, positions, seq_ids, output_rows;
@@ -23,7 +23,8 @@ public:
     graph::ValueId layer_weight(int layer, std::string_view suffix, graph::Dims dims);
 
     // x · wᵀ (+ bias) as a matmul node. A weight of a packable type is also repacked for
-    // the packed GEMM when this CPU's kernels have one (kernels/packed_weights.hpp; ~1 s per GB).
+    // the packed GEMM when this CPU's kernels have one (kernels/packed_weights.hpp; ~1 s per GB);
+    // the others are copied into huge pages (WeightMemory), as their rows are streamed too.
     graph::ValueId matmul(graph::ValueId x, graph::ValueId w, const std::string& name, graph::ValueId bias = -1);
     // gather the requested rows → final RMSNorm → output head (token_embd when tied).
     void add_logits(graph::ValueId x, graph::ValueId output_rows, graph::ValueId token_embd);
@@ -32,9 +33,13 @@ public:
     static std::string layer_prefix(int layer);
 
 protected:
+    // wv's bytes copied into weight memory (kept by the DecoderGraph), the file's pages released.
+    const void* copy_to_weight_memory(const graph::Value& wv);
+
     const gguf::File& f_;
     graph::Graph& g_;
     const DecoderConfig& c_;
+    std::vector<WeightMemory>& copies_;
 };
 
 // The copy of weight wv (a [N, K] constant) repacked for the packed GEMM when this CPU's
