@@ -155,8 +155,6 @@ public:
     }
 
     DType act_type() const { return kernels::act_type_of(packed_[0]->dtype()); }
-    const std::vector<std::shared_ptr<const kernels::PackedWeights>>& packed() const { return packed_; }
-    const std::vector<bool>& has_bias() const { return has_bias_; }
 
     void run(graph::ExecContext& ctx, std::span<const Tensor> in, std::span<Tensor> out) const override {
         std::vector<PackedMember> ms;
